@@ -1,0 +1,3 @@
+from plexe_tui.cli import main
+
+raise SystemExit(main())
