@@ -60,6 +60,9 @@ class BuildStatus:
     max_iterations: int | None = None
     metric_name: str | None = None
     metric_value: float | None = None
+    best_metric_name: str | None = None
+    """The best cross-validated metric so far, while a build runs."""
+    best_metric_value: float | None = None
     error: str | None = None
     goal: str | None = None
     created_at: str | None = None
@@ -175,6 +178,8 @@ def parse_status(
         raise ProtocolError(f"Expected a JSON object for a build status, got {body!r}")
     model_name, model_version = _name_and_version(body, name, version)
     metric_name, metric_value = _metric(body)
+    best = body.get("best_so_far")
+    best_name, best_value = _metric(best) if isinstance(best, dict) else (None, None)
     return BuildStatus(
         model_name=model_name,
         model_version=model_version,
@@ -185,6 +190,8 @@ def parse_status(
         max_iterations=_whole(body.get("max_iterations")),
         metric_name=metric_name,
         metric_value=metric_value,
+        best_metric_name=best_name,
+        best_metric_value=best_value,
         error=_error_text(body.get("error")),
         goal=_text(body.get("goal")) or _text(body.get("intent")),
         created_at=_text(body.get("created_at")),

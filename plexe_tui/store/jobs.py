@@ -47,10 +47,15 @@ class Job:
     metric_name: str | None = None
     """The metric the server reported, with `metric_value`."""
     metric_value: float | None = None
+    best_metric_name: str | None = None
+    """The best metric so far while the build runs, with `best_metric_value`."""
+    best_metric_value: float | None = None
     build_progress: float | None = None
     """Percent, 0 to 100, when the server reports it."""
     phase: str | None = None
     iteration: int | None = None
+    planned_iterations: int | None = None
+    """How many approaches the server plans to try; `max_iterations` is the request."""
     error: str | None = None
     parent: str | None = None
     """Key of the job this one was resubmitted from."""

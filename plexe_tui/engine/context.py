@@ -1,0 +1,29 @@
+"""The objects one engine instance shares between its routes."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from plexe_tui.engine.dispatcher import BuildDispatcher
+from plexe_tui.engine.predictor import ModelCache
+from plexe_tui.engine.storage import Storage
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """Storage, build queue and model cache of one engine app."""
+
+    storage: Storage
+    dispatcher: BuildDispatcher
+    models: ModelCache
+
+
+def get_context(request: Request) -> EngineContext:
+    """Return the context that ``create_app`` attached to the app."""
+    context = request.app.state.engine
+    assert isinstance(context, EngineContext)
+    return context
+
+
+Context = Annotated[EngineContext, Depends(get_context)]

@@ -1,0 +1,261 @@
+"""Model endpoints: start a build, poll it, list, describe, predict and delete.
+
+Each POST to ``/models/{model_name}`` creates the next version of that name. The
+plan (target, task, features, metric) is made here, before the build is queued, so
+problems with the request come back on that POST.
+"""
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from plexe_tui.engine.context import Context, EngineContext
+from plexe_tui.engine.data import load_table
+from plexe_tui.engine.dispatcher import mark_cancelled
+from plexe_tui.engine.errors import Conflict, InvalidRequest
+from plexe_tui.engine.metrics import find_metric
+from plexe_tui.engine.payloads import DEFAULT_MAX_ITERATIONS, BuildBody
+from plexe_tui.engine.planning import make_plan
+from plexe_tui.engine.records import (
+    BUILD_STATUSES,
+    TERMINAL_STATUSES,
+    BuildRecord,
+    BuildRequest,
+    UploadRecord,
+)
+from plexe_tui.engine.schema import normalise_schema
+from plexe_tui.engine.storage import Storage, validate_model_name
+from plexe_tui.engine.views import (
+    describe_view,
+    list_item_view,
+    model_view,
+    pagination,
+    status_view,
+)
+
+MAX_LIST_LIMIT = 100
+LIMIT_HELP = "Maximum number of items; values above 100 count as 100."
+MAX_BATCH_ROWS = 10_000
+# How long a DELETE of a running build waits for its process to be terminated.
+CANCEL_WAIT_SECONDS = 10.0
+_CANCEL_POLL_SECONDS = 0.1
+# Keys some clients wrap the feature object in. A feature with such a name is
+# never unwrapped.
+_WRAPPER_KEYS = ("inputs", "input", "data", "features")
+
+router = APIRouter(tags=["models"])
+
+
+@router.post("/models/{model_name}", status_code=202)
+def create_build(model_name: str, body: BuildBody, context: Context) -> Any:
+    """Check the request, plan the build and queue it."""
+    validate_model_name(model_name)
+    request = _build_request(body)
+    storage = context.storage
+    upload = _upload_with_content(storage, request.upload_id)
+
+    # NOTE: the server reads the whole file to plan the build, so this request
+    # takes seconds for files of hundreds of megabytes.
+    table = load_table(storage.upload_file(upload), upload.original_filename)
+    plan = make_plan(table, request, upload.original_filename)
+    record = storage.create_build(model_name, request, plan)
+    context.dispatcher.enqueue(record.model_name, record.model_version)
+    return {
+        "model_name": record.model_name,
+        "model_version": record.model_version,
+        "status": record.state.status,
+    }
+
+
+@router.get("/models")
+def list_models(
+    context: Context,
+    limit: Annotated[int, Query(ge=1, description=LIMIT_HELP)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    status: Annotated[str | None, Query(description="Only this status.")] = None,
+) -> Any:
+    """List model versions, newest first."""
+    if status is not None and status not in BUILD_STATUSES:
+        raise InvalidRequest(
+            "invalid_status",
+            f"status {status!r} is not a build status. Use one of: "
+            f"{', '.join(BUILD_STATUSES)}.",
+            field="status",
+        )
+    records = context.storage.list_builds()
+    if status is not None:
+        records = [record for record in records if record.state.status == status]
+    limit = min(limit, MAX_LIST_LIMIT)
+    page = records[offset : offset + limit]
+    return {
+        "models": [list_item_view(record) for record in page],
+        "pagination": pagination(len(records), limit, offset),
+    }
+
+
+@router.get("/models/{model_name}/{model_version}/status")
+def get_status(model_name: str, model_version: str, context: Context) -> Any:
+    """Return a build's status and progress."""
+    return status_view(context.storage.read_build(model_name, model_version))
+
+
+@router.get("/models/{model_name}/{model_version}")
+def get_model(model_name: str, model_version: str, context: Context) -> Any:
+    """Return a model version with the schemas and metric it uses."""
+    return model_view(context.storage.read_build(model_name, model_version))
+
+
+@router.get("/models/{model_name}/{model_version}/describe")
+def describe_model(model_name: str, model_version: str, context: Context) -> Any:
+    """Return what the build chose and tried, and why."""
+    storage = context.storage
+    record = storage.read_build(model_name, model_version)
+    stored = storage.read_describe(model_name, model_version)
+    return stored if stored is not None else describe_view(record)
+
+
+@router.post("/models/{model_name}/{model_version}/infer")
+def infer(
+    model_name: str,
+    model_version: str,
+    context: Context,
+    body: Annotated[dict[str, Any], Body(description="One flat object of features.")],
+) -> Any:
+    """Predict one row and return the output object."""
+    record = _completed_build(context, model_name, model_version)
+    predictor = context.models.get(record)
+    return predictor.predict([_unwrap_features(body, record)])[0]
+
+
+@router.post("/models/{model_name}/{model_version}/predictions")
+def predict_batch(
+    model_name: str,
+    model_version: str,
+    context: Context,
+    body: Annotated[list[dict[str, Any]], Body(description="Feature objects.")],
+) -> Any:
+    """Predict many rows and return the output objects in the same order."""
+    if len(body) > MAX_BATCH_ROWS:
+        raise InvalidRequest(
+            "too_many_rows",
+            f"The request has {len(body)} rows; send at most {MAX_BATCH_ROWS} per "
+            "call.",
+            field="body",
+        )
+    record = _completed_build(context, model_name, model_version)
+    if not body:
+        return []
+    return context.models.get(record).predict(body)
+
+
+@router.delete("/models/{model_name}/{model_version}")
+def delete_model(model_name: str, model_version: str, context: Context) -> Any:
+    """Cancel a queued or running build, or delete a finished model version."""
+    storage = context.storage
+    record = storage.read_build(model_name, model_version)
+    if record.state.status not in TERMINAL_STATUSES:
+        record = _cancel(context, record)
+        return {
+            "model_name": model_name,
+            "model_version": model_version,
+            "status": record.state.status,
+        }
+    storage.delete_build(model_name, model_version)
+    context.models.evict(model_name, model_version)
+    return {"model_name": model_name, "model_version": model_version, "deleted": True}
+
+
+def _build_request(body: BuildBody) -> BuildRequest:
+    """Check the fields that need no data, and resolve defaults and schemas."""
+    upload_id = (body.upload_id or "").strip()
+    if not upload_id:
+        raise InvalidRequest(
+            "upload_required",
+            "upload_id is required: the local engine trains on a dataset you upload. "
+            "Building from the goal alone, with synthetic data, needs the hosted "
+            "Plexe Platform (set PLEXE_API_KEY).",
+            field="upload_id",
+        )
+    if upload_id.startswith(("http://", "https://")):
+        # TODO: download public dataset URLs, with a size limit and a timeout.
+        raise InvalidRequest(
+            "dataset_url_not_supported",
+            "The local engine cannot build from a dataset URL yet. Download the file "
+            "and upload it with POST /uploads, then pass its upload_id.",
+            field="upload_id",
+        )
+    if body.metric:
+        find_metric(body.metric)
+    return BuildRequest(
+        goal=body.goal.strip(),
+        upload_id=upload_id,
+        input_schema=normalise_schema(body.input_schema, "input_schema"),
+        output_schema=normalise_schema(body.output_schema, "output_schema"),
+        metric=body.metric,
+        max_iterations=body.max_iterations or DEFAULT_MAX_ITERATIONS,
+        provider=body.provider,
+        timeout=body.timeout,
+    )
+
+
+def _upload_with_content(storage: Storage, upload_id: str) -> UploadRecord:
+    upload = storage.read_upload(upload_id)
+    if upload.status == "pending":
+        raise Conflict(
+            "upload_empty",
+            f"Upload {upload_id!r} has no content yet. PUT the file's bytes to its "
+            "presigned_url, then start the build.",
+            field="upload_id",
+        )
+    return upload
+
+
+def _completed_build(context: EngineContext, name: str, version: str) -> BuildRecord:
+    record = context.storage.read_build(name, version)
+    status = record.state.status
+    if status == "completed":
+        return record
+    if status in ("pending", "building"):
+        advice = (
+            f"Poll GET /models/{name}/{version}/status and predict once it is "
+            "completed."
+        )
+    else:
+        reason = f" ({record.state.error})" if record.state.error else ""
+        advice = f"It cannot predict{reason}. Start a new build."
+    raise Conflict(
+        "model_not_ready",
+        f"Model {name!r} version {version} has status {status!r}. {advice}",
+        field="model_version",
+    )
+
+
+def _unwrap_features(body: dict[str, Any], record: BuildRecord) -> dict[str, Any]:
+    """Return the feature object, taking it out of a one-key wrapper if needed."""
+    if len(body) == 1:
+        key, value = next(iter(body.items()))
+        wrapped = key in _WRAPPER_KEYS and key not in record.plan.features
+        if wrapped and isinstance(value, dict):
+            return value
+    return body
+
+
+def _cancel(context: EngineContext, record: BuildRecord) -> BuildRecord:
+    """Cancel a build that has not finished and return its record afterwards."""
+    storage = context.storage
+    name, version = record.model_name, record.model_version
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with storage.lock:
+            record = storage.read_build(name, version)
+            if record.state.status in TERMINAL_STATUSES:
+                return record
+            if record.state.status == "pending":
+                return storage.update_state(name, version, mark_cancelled)
+        remaining = deadline - time.monotonic()
+        if context.dispatcher.cancel(name, version, wait_seconds=remaining):
+            return storage.read_build(name, version)
+        # The dispatcher has claimed the build but not started its process yet.
+        time.sleep(_CANCEL_POLL_SECONDS)
+    return storage.read_build(name, version)

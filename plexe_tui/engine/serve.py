@@ -1,0 +1,132 @@
+"""Running the engine with uvicorn, from Python or from the command line.
+
+``python -m plexe_tui.engine --port 8765`` runs the same ``serve`` function.
+"""
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import platformdirs
+import uvicorn
+
+from plexe_tui.engine.app import create_app
+from plexe_tui.engine.folder_lock import FolderInUse, FolderLock
+from plexe_tui.engine.logs import configure_logging
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+# Seconds that open connections get to finish when the server stops.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+class _TerminateRequested(Exception):
+    """SIGTERM arrived; raised by our handler so that ``serve`` returns normally."""
+
+
+def default_data_dir() -> Path:
+    """Return the engine's data folder in the user's data directory."""
+    return platformdirs.user_data_path("plexe-tui") / "engine"
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    data_dir: Path | None = None,
+    fd: int | None = None,
+) -> None:
+    """Run the engine until SIGINT or SIGTERM, then stop it cleanly.
+
+    Exits the process with status 1 when another engine uses the data folder.
+
+    ``fd`` is a listening socket that a parent process has already bound. When it
+    is given, ``host`` and ``port`` are ignored. Training processes still running
+    at shutdown are terminated, and their builds resume at the next start.
+    """
+    configure_logging()
+    folder = data_dir if data_dir is not None else default_data_dir()
+    _check_folder_free(folder)
+    previous_handler = signal.signal(signal.SIGTERM, _raise_terminate)
+    try:
+        _run_server(host, port, folder, fd)
+    except (KeyboardInterrupt, _TerminateRequested):
+        # uvicorn has already shut down gracefully and then re-raised the signal.
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _check_folder_free(data_dir: Path) -> None:
+    """Exit with a one-line message when another engine uses ``data_dir``.
+
+    The app's lifespan takes the lock for real. Checking here first avoids the
+    traceback that uvicorn prints for a failed startup, in the common case.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(data_dir.resolve())
+    try:
+        lock.acquire()
+    except FolderInUse as error:
+        logger.error("engine not started: %s", error)
+        raise SystemExit(1) from None
+    lock.release()
+
+
+def _run_server(host: str, port: int, data_dir: Path, fd: int | None) -> None:
+    app = create_app(data_dir)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    server = uvicorn.Server(config)
+    # uvicorn's own fd= option assumes a Unix domain socket. Wrapping the
+    # descriptor here lets the socket module detect the real family (TCP).
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    where = f"socket fd {fd}" if fd is not None else f"http://{host}:{port}"
+    logger.info("engine starting on %s", where)
+    server.run(sockets=sockets)
+
+
+def _raise_terminate(signum: int, frame: FrameType | None) -> None:
+    raise _TerminateRequested()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse command-line options, run the engine and return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m plexe_tui.engine",
+        description="Run the plexe-tui local engine, a Plexe-compatible HTTP server.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"folder for uploads and models (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--fd",
+        type=int,
+        default=None,
+        help="descriptor of an already-bound listening socket, used instead of "
+        "--host and --port",
+    )
+    options = parser.parse_args(argv)
+    serve(options.host, options.port, options.data_dir, options.fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The app's jobs in memory: the one place that changes them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from plexe_tui.api import BuildStatus, is_terminal
+from plexe_tui.store import Job, JobStore, utc_now
+
+# Job field ← status field, for every job field a status answer may update.
+STATUS_FIELDS = {
+    "status": "status",
+    "build_progress": "build_progress",
+    "phase": "phase",
+    "iteration": "iteration",
+    "planned_iterations": "max_iterations",
+    "metric_name": "metric_name",
+    "metric_value": "metric_value",
+    "best_metric_name": "best_metric_name",
+    "best_metric_value": "best_metric_value",
+    "error": "error",
+}
+
+
+class JobBook:
+    """Jobs by key, newest first, read from and written to a JobStore."""
+
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
+        self._jobs: dict[str, Job] = {}
+
+    def load(self) -> str | None:
+        """Read the jobs file; return a warning to show once, if any."""
+        result = self.store.load()
+        self._jobs = {job.key: job for job in result.jobs}
+        return result.warning
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def get(self, key: str) -> Job | None:
+        """Return the job with this key, if known."""
+        return self._jobs.get(key)
+
+    def ordered(self) -> list[Job]:
+        """Return every job, newest first."""
+        return sorted(self._jobs.values(), key=lambda job: job.created_at, reverse=True)
+
+    def active(self, server: str) -> list[Job]:
+        """Return the jobs on `server` that have not ended."""
+        return [
+            job
+            for job in self._jobs.values()
+            if job.server == server and not is_terminal(job.status)
+        ]
+
+    def add(self, job: Job) -> None:
+        """Record a new job, or replace one with the same key."""
+        self._jobs[job.key] = job
+
+    def apply_status(self, key: str, status: BuildStatus) -> bool:
+        """Copy a status answer into the job; return whether anything changed."""
+        job = self._jobs.get(key)
+        if job is None:
+            return False
+
+        changed = False
+        for job_field, status_field in STATUS_FIELDS.items():
+            value = getattr(status, status_field)
+            if getattr(job, job_field) != value:
+                setattr(job, job_field, value)
+                changed = True
+
+        if changed:
+            job.updated_at = status.updated_at or utc_now()
+        return changed
+
+    def snapshot(self) -> list[Job]:
+        """Return copies of every job, safe to write from another thread."""
+        return [dataclasses.replace(job) for job in self.ordered()]

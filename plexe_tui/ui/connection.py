@@ -1,0 +1,101 @@
+"""The server the app talks to: a fixed URL, or a local engine it starts itself."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from plexe_tui.api import NetworkError, PlexeClient
+from plexe_tui.engine.launcher import EngineStartError, LocalEngine
+
+log = logging.getLogger(__name__)
+
+LOCAL_SERVER = "local"
+"""Server name stored with jobs of the local engine, whose port changes per run."""
+
+
+class Connection:
+    """Hands out the API client once the server can be reached.
+
+    For the local engine, `open()` starts the engine process and waits for it;
+    every caller of `client()` waits until then, so no request races the start.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None,
+        api_key: str | None = None,
+        *,
+        engine_data_dir: Path | None = None,
+        engine_log: Path | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self._base_url = base_url
+        self._engine: LocalEngine | None = None
+        if base_url is None:
+            self._engine = LocalEngine(engine_data_dir, engine_log)
+        self._client: PlexeClient | None = None
+        self._ready = asyncio.Event()
+        self.error: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """Whether this app started its own engine."""
+        return self._engine is not None
+
+    @property
+    def server(self) -> str:
+        """The name jobs on this server are stored under."""
+        return LOCAL_SERVER if self.is_local else str(self._base_url)
+
+    @property
+    def label(self) -> str:
+        """A short description of the server for the screen."""
+        if self._engine is None:
+            return str(self._base_url)
+        if self._engine.base_url:
+            return f"local engine at {self._engine.base_url}"
+        return "local engine"
+
+    @property
+    def starting(self) -> bool:
+        """Whether the server is not ready yet and has not failed."""
+        return not self._ready.is_set()
+
+    async def open(self) -> None:
+        """Start the local engine if needed, then create the client."""
+        try:
+            base_url = self._base_url
+            if self._engine is not None:
+                base_url = await asyncio.to_thread(self._start_engine)
+            self._client = PlexeClient(str(base_url), self.api_key)
+        except EngineStartError as exc:
+            self.error = str(exc)
+            log.error("The local engine did not start: %s", exc)
+        finally:
+            self._ready.set()
+
+    async def client(self) -> PlexeClient:
+        """Return the client, waiting for the engine to be ready."""
+        await self._ready.wait()
+        if self._client is None:
+            raise NetworkError(self.error or "The server is not available.")
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client and stop the engine this app started."""
+        if self._client is not None:
+            await self._client.aclose()
+        self.stop_engine()
+
+    def stop_engine(self) -> None:
+        """Stop the local engine, if running; safe to call more than once."""
+        if self._engine is not None:
+            self._engine.stop()
+
+    def _start_engine(self) -> str:
+        assert self._engine is not None
+        base_url = self._engine.start()
+        self._engine.wait_ready()
+        return base_url

@@ -1,0 +1,230 @@
+"""Checks of the build form's fields, kept apart from the widgets that show them."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from plexe_tui.api import BuildRequest
+from plexe_tui.store import Job
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MIN_ITERATIONS = 1
+MAX_ITERATIONS = 50
+DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet")
+
+# The metric names of the API contract, offered as suggestions; others are allowed.
+METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "roc_auc",
+    "log_loss",
+    "rmse",
+    "mse",
+    "mae",
+    "r2",
+)
+
+SCHEMA_TYPES = frozenset(
+    {"int", "float", "str", "bool", "integer", "number", "string", "boolean"}
+)
+
+# Field names a server may name in an error, mapped to the form's fields.
+SERVER_FIELDS = {
+    "model_name": "model_name",
+    "name": "model_name",
+    "goal": "goal",
+    "intent": "goal",
+    "upload_id": "dataset",
+    "dataset_id": "dataset",
+    "input_schema": "input_schema",
+    "output_schema": "output_schema",
+    "metric": "metric",
+    "max_iterations": "max_iterations",
+    "provider": "provider",
+}
+
+DatasetKind = Literal["file", "url", "upload", "none"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What the Dataset field names: a local file, a URL, an upload id, or nothing."""
+
+    kind: DatasetKind
+    text: str
+    path: Path | None = None
+
+
+@dataclass
+class FormValues:
+    """The form's raw text, one attribute per field."""
+
+    model_name: str = ""
+    goal: str = ""
+    dataset: str = ""
+    input_schema: str = ""
+    output_schema: str = ""
+    metric: str = ""
+    max_iterations: str = ""
+    provider: str = ""
+
+
+@dataclass
+class CheckedForm:
+    """A valid form, ready to send."""
+
+    model_name: str
+    dataset: Dataset
+    request: BuildRequest
+
+
+@dataclass
+class FormCheck:
+    """The outcome of checking the form: problems by field, or the checked form."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    form: CheckedForm | None = None
+
+
+def read_dataset(text: str) -> Dataset:
+    """Classify the Dataset field; a path that exists is a file, `~` is expanded."""
+    text = text.strip()
+    if not text:
+        return Dataset("none", text)
+    if re.match(r"^https?://", text, re.IGNORECASE):
+        return Dataset("url", text)
+
+    path = Path(text).expanduser()
+    looks_like_path = (
+        "/" in text or "\\" in text or text.lower().endswith(DATA_SUFFIXES)
+    )
+    if looks_like_path or path.exists():
+        return Dataset("file", text, path)
+    return Dataset("upload", text)
+
+
+def check_name(text: str) -> str | None:
+    """Return a problem with the model name, or None."""
+    if not text:
+        return "Required: a name for the model, e.g. churn-predictor."
+    if not NAME_PATTERN.match(text):
+        return "Use 1 to 64 letters, digits, '-' or '_' (no spaces or '/')."
+    return None
+
+
+def check_goal(text: str) -> str | None:
+    """Return a problem with the goal, or None."""
+    if not text.strip():
+        return "Required: say what the model should predict, e.g. 'predict the churn'."
+    return None
+
+
+def check_dataset(dataset: Dataset, *, required: bool) -> str | None:
+    """Return a problem with the dataset, or None."""
+    if dataset.kind == "none":
+        if required:
+            return (
+                "Required by the local engine: a CSV or JSON file, an upload id "
+                "or a URL."
+            )
+        return None
+    if dataset.kind == "file":
+        assert dataset.path is not None
+        if not dataset.path.exists():
+            return f"File not found: {dataset.path}. Check the path."
+        if not dataset.path.is_file():
+            return f"{dataset.path} is a folder; choose a file inside it."
+    return None
+
+
+def parse_schema(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Read a schema field as JSON; return (schema, problem)."""
+    if not text.strip():
+        return None, None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"Invalid JSON at column {exc.colno}: {exc.msg}."
+    if not isinstance(value, dict) or not value:
+        return None, 'Expected a JSON object such as {"age": "int", "city": "str"}.'
+    if "properties" in value:
+        return value, None  # A JSON-Schema object; the server checks its types.
+
+    for name, kind in value.items():
+        if not isinstance(kind, str) or kind.lower() not in SCHEMA_TYPES:
+            allowed = ", ".join(sorted(SCHEMA_TYPES))
+            return None, f"Unknown type {kind!r} for {name!r}; use one of {allowed}."
+    return value, None
+
+
+def parse_iterations(text: str) -> tuple[int | None, str | None]:
+    """Read Max iterations; return (value, problem)."""
+    if not text.strip():
+        return None, None
+    try:
+        value = int(text)
+    except ValueError:
+        return None, f"Enter a whole number from {MIN_ITERATIONS} to {MAX_ITERATIONS}."
+    if not MIN_ITERATIONS <= value <= MAX_ITERATIONS:
+        return None, f"Enter a whole number from {MIN_ITERATIONS} to {MAX_ITERATIONS}."
+    return value, None
+
+
+def check_form(values: FormValues, *, dataset_required: bool) -> FormCheck:
+    """Check every field; return all problems, or the form ready to send."""
+    name = values.model_name.strip()
+    dataset = read_dataset(values.dataset)
+    input_schema, input_problem = parse_schema(values.input_schema)
+    output_schema, output_problem = parse_schema(values.output_schema)
+    iterations, iterations_problem = parse_iterations(values.max_iterations)
+
+    problems = {
+        "model_name": check_name(name),
+        "goal": check_goal(values.goal),
+        "dataset": check_dataset(dataset, required=dataset_required),
+        "input_schema": input_problem,
+        "output_schema": output_problem,
+        "max_iterations": iterations_problem,
+    }
+    errors = {field_id: text for field_id, text in problems.items() if text}
+    if errors:
+        return FormCheck(errors=errors)
+
+    request = BuildRequest(
+        goal=values.goal.strip(),
+        upload_id=dataset.text if dataset.kind in ("url", "upload") else None,
+        input_schema=input_schema,
+        output_schema=output_schema,
+        metric=values.metric.strip() or None,
+        max_iterations=iterations,
+        provider=values.provider.strip() or None,
+    )
+    return FormCheck(form=CheckedForm(name, dataset, request))
+
+
+def values_from_job(job: Job) -> FormValues:
+    """Prefill the form from a past job.
+
+    A local file that no longer exists is replaced by the upload id the server
+    stored it under, so the build can run again without it.
+    """
+    dataset = job.dataset or ""
+    if read_dataset(dataset).kind == "file" and not Path(dataset).expanduser().exists():
+        dataset = job.upload_id or dataset
+    return FormValues(
+        model_name=job.model_name,
+        goal=job.goal,
+        dataset=dataset,
+        input_schema=json.dumps(job.input_schema) if job.input_schema else "",
+        output_schema=json.dumps(job.output_schema) if job.output_schema else "",
+        metric=job.metric or "",
+        max_iterations="" if job.max_iterations is None else str(job.max_iterations),
+        provider=job.provider or "",
+    )

@@ -1,0 +1,91 @@
+"""Text shown for jobs: status words and colours, metrics and times.
+
+Server text (names, goals, errors) may contain `[` and `]`, so everything here
+returns plain `rich.text.Text` and never goes through markup.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.theme import Theme
+
+from plexe_tui.api.status import BuildState
+from plexe_tui.store import Job
+
+
+def status_style(status: str, theme: Theme) -> str:
+    """Return a Rich style for a status word: a theme colour, never the only cue."""
+    try:
+        state = BuildState(status)
+    except ValueError:
+        return f"italic {theme.accent}"  # A word outside the contract's table.
+
+    colour = {
+        BuildState.COMPLETED: theme.success,
+        BuildState.FAILED: theme.error,
+        BuildState.BUILDING: theme.warning,
+        BuildState.PENDING: theme.secondary or theme.primary,
+        BuildState.CANCELLED: None,
+    }[state]
+    return f"bold {colour}" if colour else "dim"
+
+
+def status_text(status: str, theme: Theme) -> Text:
+    """Return the status word, coloured; an unknown word is shown as it came."""
+    return Text(status or "unknown", style=status_style(status, theme))
+
+
+def metric_text(job: Job) -> Text:
+    """Return `name = value`; while a build runs, its best so far, dimmed."""
+    if job.metric_value is not None:
+        return Text(f"{job.metric_name or 'metric'} = {job.metric_value:.4g}")
+    if job.best_metric_value is not None:
+        name = job.best_metric_name or "metric"
+        return Text(f"{name} = {job.best_metric_value:.4g} so far", style="dim")
+    return Text("")
+
+
+def progress_text(job: Job) -> str:
+    """Return the build's progress as a percent or `k/n`, when the server sends it."""
+    if job.build_progress is not None:
+        return f"{job.build_progress:.0f}%"
+    total = job.planned_iterations or job.max_iterations
+    if job.iteration is not None and total:
+        return f"{job.iteration}/{total}"
+    return ""
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Read an ISO 8601 time; a time without a zone is taken as UTC."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def relative_time(value: str | None, now: datetime) -> str:
+    """Return `5 s ago`, `3 min ago`, `2 h ago`, or a date for older times."""
+    moment = parse_time(value)
+    if moment is None:
+        return value or ""
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return moment.strftime("%Y-%m-%d")
+
+
+def absolute_time(value: str | None) -> str:
+    """Return a time as `YYYY-MM-DD HH:MM:SS UTC`."""
+    moment = parse_time(value)
+    if moment is None:
+        return value or "—"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,125 @@
+"""A polling loop that never overlaps itself and backs off when the server fails."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from textual.dom import DOMNode
+from textual.timer import Timer
+
+from plexe_tui.api import ApiError
+
+log = logging.getLogger(__name__)
+
+# Seconds: the first retry after a failure, doubled per failure up to the cap.
+BACKOFF_START = 2.0
+BACKOFF_CAP = 60.0
+JITTER = 0.2
+"""Each delay varies by up to this fraction, so many clients do not retry in step."""
+
+
+class Poller:
+    """Calls `poll` every `interval` seconds, one call in flight at a time.
+
+    Each call schedules the next one when it ends, so a slow server slows the
+    loop instead of piling up requests. A failed call is retried after an
+    exponential back-off, or after the server's `Retry-After` when it sent one.
+    The loop belongs to `owner`: its timers and workers end with it.
+    """
+
+    def __init__(
+        self,
+        owner: DOMNode,
+        poll: Callable[[], Awaitable[None]],
+        *,
+        interval: float,
+        on_change: Callable[[], None] | None = None,
+        name: str = "poll",
+    ) -> None:
+        self.owner = owner
+        self.interval = interval
+        self.last_success: float | None = None
+        """`time.monotonic()` of the last call that succeeded."""
+        self.error: str | None = None
+        """Message of the last failure, cleared by the next success."""
+        self.next_at: float | None = None
+        """`time.monotonic()` at which the next call is due."""
+        self._poll = poll
+        self._on_change = on_change
+        self._name = name
+        self._failures = 0
+        self._timer: Timer | None = None
+        self._running = False
+        self._again = False
+        self._stopped = False
+
+    def start(self) -> None:
+        """Poll now, and keep polling."""
+        self._stopped = False
+        self.poll_now()
+
+    def stop(self) -> None:
+        """Stop scheduling calls; a call in flight finishes on its own."""
+        self._stopped = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def poll_now(self) -> None:
+        """Poll at once, or right after the call in flight."""
+        if self._stopped:
+            return
+        if self._running:
+            self._again = True
+            return
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._running = True
+        self.owner.run_worker(
+            self._run(), name=self._name, group=self._name, exit_on_error=False
+        )
+
+    async def _run(self) -> None:
+        delay = self.interval
+        try:
+            await self._poll()
+        except ApiError as exc:
+            delay = self._record_failure(exc)
+        except Exception as exc:
+            # A bug must not end the loop: log it with its traceback and go on.
+            log.exception("%s raised an unexpected error", self._name)
+            delay = self._record_failure(ApiError(f"Unexpected error: {exc!r}"))
+        else:
+            self._failures = 0
+            self.error = None
+            self.last_success = time.monotonic()
+        finally:
+            self._running = False
+
+        if self._again:
+            self._again = False
+            delay = 0.0
+        self._schedule(delay)
+
+    def _record_failure(self, exc: ApiError) -> float:
+        self._failures += 1
+        self.error = exc.message
+        backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._failures - 1))
+        backoff *= 1 + random.uniform(-JITTER, JITTER)
+        delay = max(backoff, exc.retry_after or 0.0)
+        log.warning(
+            "%s failed (%s); retrying in %.1f s", self._name, exc.message, delay
+        )
+        return delay
+
+    def _schedule(self, delay: float) -> None:
+        if self._stopped:
+            return
+        self.next_at = time.monotonic() + delay
+        self._timer = self.owner.set_timer(delay, self.poll_now, name=self._name)
+        if self._on_change is not None:
+            self._on_change()

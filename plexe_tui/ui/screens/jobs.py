@@ -1,0 +1,199 @@
+"""Home screen: the table of recent jobs."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from plexe_tui.store import Job
+from plexe_tui.ui.format import metric_text, progress_text, relative_time, status_text
+
+if TYPE_CHECKING:
+    from plexe_tui.ui.app import PlexeApp
+
+COLUMNS = (
+    ("name", "Name"),
+    ("status", "Status"),
+    ("metric", "Metric"),
+    ("progress", "Progress"),
+    ("created", "Created"),
+    ("updated", "Updated"),
+)
+
+EMPTY_TEXT = (
+    "No jobs yet. Press n to describe a model build: a goal in plain words and a "
+    "CSV or JSON dataset."
+)
+
+# Seconds between redraws of relative times ("5 s ago") and the status line.
+CLOCK_TICK = 1.0
+
+
+class JobsScreen(Screen[None]):
+    """Recent jobs, newest first, refreshed in the background."""
+
+    TITLE = "Jobs"
+    BINDINGS = [
+        Binding(
+            "n", "new_build", "New build", id="new", tooltip="Describe a new build"
+        ),
+        Binding(
+            "enter", "open_job", "Open", id="open", tooltip="Show the job's detail"
+        ),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll the server now"),
+        Binding("s", "resubmit", "Resubmit", id="resubmit", tooltip="Build again"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    @property
+    def plexe(self) -> PlexeApp:
+        return cast("PlexeApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="server-line", markup=False)
+        yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield Static(EMPTY_TEXT, id="empty", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#jobs", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self.fill_table()
+        self.plexe.jobs_changed.subscribe(self, self.on_jobs_changed)
+        self.set_interval(CLOCK_TICK, self.tick, name="clock")
+        self.update_server_line()
+
+    def fill_table(self, select: str | None = None) -> None:
+        """Rebuild every row; the cursor stays on the same job while it exists."""
+        table = self.query_one("#jobs", DataTable)
+        current = select or self.selected_key()
+        jobs = self.plexe.book.ordered()
+
+        with self.app.batch_update():
+            table.clear()
+            for job in jobs:
+                table.add_row(*self.row_cells(job), key=job.key)
+            if current is not None and current in {job.key for job in jobs}:
+                table.move_cursor(row=table.get_row_index(current))
+
+        self.query_one("#empty").display = not jobs
+        table.display = bool(jobs)
+
+    def row_cells(self, job: Job) -> list[Text]:
+        now = self.plexe.clock()
+        return [
+            Text(job.label),
+            status_text(job.status, self.app.current_theme),
+            metric_text(job),
+            Text(progress_text(job)),
+            Text(relative_time(job.created_at, now)),
+            Text(relative_time(job.updated_at, now)),
+        ]
+
+    def on_jobs_changed(self, keys: set[str]) -> None:
+        """Change only the cells of the jobs that changed; add new jobs in order."""
+        table = self.query_one("#jobs", DataTable)
+        if any(key not in table.rows for key in keys):
+            self.fill_table()
+            return
+
+        with self.app.batch_update():
+            for key in keys:
+                job = self.plexe.book.get(key)
+                if job is None:
+                    continue
+                for (column, _), cell in zip(COLUMNS, self.row_cells(job), strict=True):
+                    table.update_cell(key, column, cell, update_width=True)
+
+    def tick(self) -> None:
+        self.update_server_line()
+        table = self.query_one("#jobs", DataTable)
+        now = self.plexe.clock()
+        with self.app.batch_update():
+            for job in self.plexe.book.ordered():
+                if job.key not in table.rows:
+                    continue
+                table.update_cell(
+                    job.key, "created", Text(relative_time(job.created_at, now))
+                )
+                table.update_cell(
+                    job.key, "updated", Text(relative_time(job.updated_at, now))
+                )
+
+    def update_server_line(self) -> None:
+        connection = self.plexe.connection
+        poller = self.plexe.poller
+        parts = [f"Server: {connection.label}"]
+
+        if connection.starting:
+            parts.append("starting…")
+        elif connection.error:
+            parts.append(f"unavailable: {connection.error}")
+        elif poller.error:
+            wait = max(0, round((poller.next_at or 0) - time.monotonic()))
+            parts.append(f"offline, retrying in {wait} s: {poller.error}")
+        elif poller.last_success is not None:
+            age = round(time.monotonic() - poller.last_success)
+            parts.append(f"updated {age} s ago")
+
+        active = len(self.plexe.book.active(connection.server))
+        parts.append(f"{len(self.plexe.book)} jobs, {active} active")
+        self.query_one("#server-line", Static).update(" · ".join(parts))
+
+    def selected_key(self) -> str | None:
+        """Return the key of the job under the cursor, if any."""
+        table = self.query_one("#jobs", DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value)
+
+    def selected_job(self) -> Job | None:
+        key = self.selected_key()
+        return self.plexe.book.get(key) if key else None
+
+    def action_new_build(self) -> None:
+        from plexe_tui.ui.screens.build import BuildScreen
+
+        self.app.push_screen(BuildScreen())
+
+    def action_open_job(self) -> None:
+        job = self.selected_job()
+        if job is None:
+            self.notify("No job selected. Press n to start a build.", markup=False)
+            return
+        from plexe_tui.ui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(job.key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_job()
+
+    def action_refresh(self) -> None:
+        self.plexe.poller.poll_now()
+        self.update_server_line()
+
+    def action_resubmit(self) -> None:
+        job = self.selected_job()
+        if job is None:
+            self.notify("No job selected to resubmit.", markup=False)
+            return
+        from plexe_tui.ui.screens.build import BuildScreen
+
+        self.app.push_screen(BuildScreen(source=job))
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#jobs", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#jobs", DataTable).action_cursor_up()

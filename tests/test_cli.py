@@ -1,0 +1,142 @@
+"""The command line, run as a user runs it: in a child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from plexe_tui import __version__
+
+# Seconds to wait for a child process; generous for a cold start of the engine.
+START_TIMEOUT = 60.0
+
+# Python that hides the engine's packages, as if the `local` extra were missing.
+HIDE_ENGINE = """
+import sys
+
+# A None entry in sys.modules makes both import and find_spec report the
+# package as missing.
+for name in ("fastapi", "uvicorn", "sklearn", "pandas"):
+    sys.modules[name] = None
+
+from plexe_tui.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def run_cli(*args: str, home: Path, env: dict[str, str] | None = None):
+    environment = {**os.environ, "HOME": str(home), **(env or {})}
+    for name in ("PLEXE_API_KEY", "PLEXE_BASE_URL", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        if env is None or name not in env:
+            environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "plexe_tui", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=START_TIMEOUT,
+    )
+
+
+def test_version_prints_version(tmp_path: Path) -> None:
+    result = run_cli("--version", home=tmp_path)
+
+    assert result.returncode == 0
+    assert __version__ in result.stdout
+
+
+def test_help_explains_key_and_server(tmp_path: Path) -> None:
+    result = run_cli("--help", home=tmp_path)
+
+    assert result.returncode == 0
+    assert "PLEXE_API_KEY" in result.stdout
+    assert "PLEXE_BASE_URL" in result.stdout
+    assert "--base-url" in result.stdout
+    assert "engine" in result.stdout
+    assert "jobs.toml" in result.stdout
+
+
+def test_engine_help_lists_options(tmp_path: Path) -> None:
+    result = run_cli("engine", "--help", home=tmp_path)
+
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--data-dir"):
+        assert option in result.stdout
+
+
+def test_missing_local_extra_exits_2(tmp_path: Path) -> None:
+    environment = {**os.environ, "HOME": str(tmp_path)}
+    environment.pop("PLEXE_API_KEY", None)
+    environment.pop("PLEXE_BASE_URL", None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", HIDE_ENGINE],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=START_TIMEOUT,
+    )
+
+    assert result.returncode == 2
+    assert "pip install 'plexe-tui[local]'" in result.stderr
+    assert "PLEXE_API_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the engine exited before it was ready"
+        try:
+            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the engine did not answer {url}/health in time")
+
+
+@pytest.mark.slow
+def test_engine_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plexe_tui",
+            "engine",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "engine"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", process)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=START_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert (tmp_path / "engine").is_dir()
