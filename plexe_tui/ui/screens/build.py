@@ -142,11 +142,13 @@ class BuildScreen(Screen[None]):
                             classes="field-error",
                             markup=False,
                         )
-            with Horizontal(id="buttons"):
-                yield Button("Submit", id="submit", variant="primary")
-                yield Button("Cancel", id="cancel")
+        # Outside the scrolled form, so submitting and its progress stay in view.
+        with Vertical(id="submit-bar"):
             yield ProgressBar(id="upload-progress", show_eta=True)
             yield Static("", id="submit-status", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Submit", id="submit", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
 
     def field_widget(self, field_id: str) -> Input | TextArea:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
 
@@ -14,13 +15,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Static, TextArea
 
-from plexe_tui.api import is_terminal
+from plexe_tui.api import ApiError, is_terminal
 from plexe_tui.store import Job
+from plexe_tui.ui.description import render_description
 from plexe_tui.ui.format import absolute_time, metric_text, status_text
 from plexe_tui.ui.poller import Poller
 
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
+
+log = logging.getLogger(__name__)
 
 # Seconds between polls while the detail of an active local build is open.
 LOCAL_DETAIL_INTERVAL = 1.0
@@ -40,6 +44,7 @@ class DetailScreen(Screen[None]):
         super().__init__()
         self.key = key
         self.poller: Poller | None = None
+        self.described = False
 
     @property
     def plexe(self) -> PlexeApp:
@@ -55,6 +60,8 @@ class DetailScreen(Screen[None]):
             yield Static(id="headline", markup=False)
             yield ProgressBar(id="progress", total=100, show_eta=False)
             yield Static(id="fields", markup=False)
+            yield Label("How the model was built", id="description-label")
+            yield Static(id="description", markup=False)
             yield Label("Error (y copies it)", id="error-label")
             yield TextArea(id="error", read_only=True, soft_wrap=True)
             yield Static(id="poll-line", markup=False)
@@ -82,6 +89,36 @@ class DetailScreen(Screen[None]):
         # render_job ran before the poller existed, so the line was left empty.
         self.update_poll_line()
         self.set_interval(1.0, self.update_poll_line, name="clock")
+        self.query_one("#description").display = False
+        self.query_one("#description-label").display = False
+        self.fetch_description()
+
+    def fetch_description(self) -> None:
+        """Ask the server once what a completed build chose and why."""
+        job = self.job
+        if (
+            self.described
+            or job is None
+            or job.status != "completed"
+            or job.server != self.plexe.connection.server
+        ):
+            return
+        self.described = True
+        self.run_worker(
+            self.load_description(job), name="describe", exit_on_error=False
+        )
+
+    async def load_description(self, job: Job) -> None:
+        try:
+            client = await self.plexe.connection.client()
+            body = await client.describe(job.model_name, job.model_version)
+        except ApiError as exc:
+            # 404 and 405 mean the server has no describe endpoint: hide the section.
+            log.info("No description of %s: %s", job.label, exc.message)
+            return
+        self.query_one("#description", Static).update(render_description(body))
+        self.query_one("#description").display = True
+        self.query_one("#description-label").display = True
 
     def on_unmount(self) -> None:
         if self.poller is not None:
@@ -100,6 +137,7 @@ class DetailScreen(Screen[None]):
     def on_jobs_changed(self, keys: set[str]) -> None:
         if self.key in keys:
             self.render_job()
+            self.fetch_description()
 
     def render_job(self) -> None:
         job = self.job
@@ -126,10 +164,11 @@ class DetailScreen(Screen[None]):
         line = Text.assemble(
             (f"{job.label}  ", "bold"), status_text(job.status, self.app.current_theme)
         )
-        if job.phase and not is_terminal(job.status):
+        active = not is_terminal(job.status)
+        if job.phase and active:
             line.append(f"  phase: {job.phase}")
         total = job.planned_iterations or job.max_iterations
-        if job.iteration is not None and total:
+        if job.iteration is not None and total and active:
             line.append(f"  approach {job.iteration} of {total}")
         if job.metric_value is not None or job.best_metric_value is not None:
             line.append("  ")
@@ -150,7 +189,7 @@ class DetailScreen(Screen[None]):
             ("Server", server),
             ("Status", status_text(job.status, self.app.current_theme)),
             ("Phase", job.phase),
-            ("Result", metric_text(job)),
+            ("Result", metric_text(job) if job.metric_value is not None else None),
             ("Goal", job.goal),
             ("Dataset", job.dataset),
             ("Upload id", job.upload_id),

@@ -101,6 +101,7 @@ class JobsScreen(Screen[None]):
 
     def on_jobs_changed(self, keys: set[str]) -> None:
         """Change only the cells of the jobs that changed; add new jobs in order."""
+        self.update_server_line()
         table = self.query_one("#jobs", DataTable)
         if any(key not in table.rows for key in keys):
             self.fill_table()

@@ -1,0 +1,109 @@
+"""Render a build's `describe` answer: what the server chose, tried and why.
+
+The local engine sends the fields read here; other servers may send fewer or
+others, so every field is optional and unknown shapes fall back to JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+
+def render_description(body: dict[str, Any]) -> RenderableType:
+    """Return the description as a grid of facts and a table of approaches."""
+    facts = _facts(body)
+    approaches = body.get("approaches")
+    if not facts and not isinstance(approaches, list):
+        return Text(json.dumps(body, indent=2, default=str))
+
+    parts: list[RenderableType] = []
+    if facts:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for name, value in facts:
+            grid.add_row(name, Text(value))
+        parts.append(grid)
+    if isinstance(approaches, list) and approaches:
+        parts.append(Text(""))
+        parts.append(_approach_table(approaches, body))
+    return Group(*parts)
+
+
+def _facts(body: dict[str, Any]) -> list[tuple[str, str]]:
+    facts: list[tuple[str, str]] = []
+    if body.get("target"):
+        facts.append(
+            ("Target", _with_reason(body["target"], body.get("target_reason")))
+        )
+    if body.get("task"):
+        facts.append(("Task", _with_reason(body["task"], body.get("task_reason"))))
+
+    features = body.get("features")
+    if isinstance(features, list) and features:
+        names = [
+            str(item.get("name", item)) if isinstance(item, dict) else str(item)
+            for item in features
+        ]
+        facts.append(("Features", f"{len(names)}: {', '.join(names)}"))
+
+    dropped = body.get("dropped_columns")
+    if isinstance(dropped, list) and dropped:
+        lines = [
+            f"{item.get('column')}: {item.get('reason')}"
+            if isinstance(item, dict)
+            else str(item)
+            for item in dropped
+        ]
+        facts.append(("Dropped", "\n".join(lines)))
+
+    if body.get("validation"):
+        facts.append(("Validation", str(body["validation"])))
+    if body.get("chosen"):
+        facts.append(
+            ("Chosen", _with_reason(body["chosen"], body.get("chosen_reason")))
+        )
+    if body.get("search_note"):
+        facts.append(("Note", str(body["search_note"])))
+    return facts
+
+
+def _with_reason(value: Any, reason: Any) -> str:
+    return f"{value} ({reason})" if reason else str(value)
+
+
+def _approach_table(approaches: list[Any], body: dict[str, Any]) -> Table:
+    metric = body.get("metric")
+    metric_name = metric.get("name") if isinstance(metric, dict) else metric
+    table = Table(title="Approaches tried", title_justify="left", expand=False)
+    table.add_column("Approach")
+    table.add_column(str(metric_name or "score"), justify="right")
+    table.add_column("±", justify="right")
+    table.add_column("Seconds", justify="right")
+    table.add_column("Note", overflow="fold")
+
+    chosen = body.get("chosen")
+    for item in approaches:
+        if not isinstance(item, dict):
+            continue
+        name = str(item.get("name", "?"))
+        marker = " (chosen)" if name == chosen else ""
+        table.add_row(
+            Text(name + marker, style="bold" if marker else ""),
+            _number(item.get("metric_value")),
+            _number(item.get("metric_std")),
+            _number(item.get("seconds"), digits=2),
+            Text(str(item.get("error") or item.get("description") or "")),
+        )
+    return table
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.{digits}f}"
+    return "—"
