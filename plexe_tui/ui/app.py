@@ -68,13 +68,19 @@ class PlexeApp(App[None]):
         self.clock = settings.clock
         self.jobs_changed: Signal[set[str]] = Signal(self, "jobs-changed")
         """Published with the keys of jobs that were added or changed."""
+        self.server_changed: Signal[None] = Signal(self, "server-changed")
+        """Published when the connection or the poll state changes."""
         interval = settings.poll_interval
         if interval is None:
             interval = (
                 LOCAL_POLL_INTERVAL if connection.is_local else REMOTE_POLL_INTERVAL
             )
         self.poller = Poller(
-            self, self._poll_active, interval=interval, name="poll-jobs"
+            self,
+            self._poll_active,
+            interval=interval,
+            on_change=lambda: self.server_changed.publish(None),
+            name="poll-jobs",
         )
         self._save_pending = False
         self._saving = False
@@ -100,6 +106,7 @@ class PlexeApp(App[None]):
 
     async def _connect(self) -> None:
         await self.connection.open()
+        self.server_changed.publish(None)
         if self.connection.error:
             self.notify(
                 self.connection.error,

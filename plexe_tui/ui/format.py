@@ -26,7 +26,7 @@ def status_style(status: str, theme: Theme) -> str:
         BuildState.COMPLETED: theme.success,
         BuildState.FAILED: theme.error,
         BuildState.BUILDING: theme.warning,
-        BuildState.PENDING: theme.secondary or theme.primary,
+        BuildState.PENDING: theme.primary,
         BuildState.CANCELLED: None,
     }[state]
     return f"bold {colour}" if colour else "dim"

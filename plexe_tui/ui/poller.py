@@ -43,8 +43,8 @@ class Poller:
         self.interval = interval
         self.last_success: float | None = None
         """`time.monotonic()` of the last call that succeeded."""
-        self.error: str | None = None
-        """Message of the last failure, cleared by the next success."""
+        self.failure: ApiError | None = None
+        """The last failure, cleared by the next success."""
         self.next_at: float | None = None
         """`time.monotonic()` at which the next call is due."""
         self._poll = poll
@@ -55,6 +55,19 @@ class Poller:
         self._running = False
         self._again = False
         self._stopped = False
+
+    @property
+    def error(self) -> str | None:
+        """Message of the last failure, if the last call failed."""
+        return self.failure.message if self.failure else None
+
+    def retry_text(self) -> str:
+        """Describe the failure for a status line, with the wait until the retry."""
+        if self.failure is None:
+            return ""
+        wait = max(0, round((self.next_at or 0) - time.monotonic()))
+        state = "offline" if self.failure.retryable else "failed"
+        return f"{state}, retrying in {wait} s: {self.failure.message}"
 
     def start(self) -> None:
         """Poll now, and keep polling."""
@@ -95,7 +108,7 @@ class Poller:
             delay = self._record_failure(ApiError(f"Unexpected error: {exc!r}"))
         else:
             self._failures = 0
-            self.error = None
+            self.failure = None
             self.last_success = time.monotonic()
         finally:
             self._running = False
@@ -107,7 +120,7 @@ class Poller:
 
     def _record_failure(self, exc: ApiError) -> float:
         self._failures += 1
-        self.error = exc.message
+        self.failure = exc
         backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._failures - 1))
         backoff *= 1 + random.uniform(-JITTER, JITTER)
         delay = max(backoff, exc.retry_after or 0.0)

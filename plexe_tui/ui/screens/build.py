@@ -98,6 +98,13 @@ PLACEHOLDERS = {
 }
 
 
+def dataset_record(form: CheckedForm) -> str | None:
+    """Return the dataset to remember; a file as an absolute path, for resubmits."""
+    if form.dataset.path is not None:
+        return str(form.dataset.path.resolve())
+    return form.dataset.text or None
+
+
 class BuildScreen(Screen[None]):
     """A form with one field per field of the build request."""
 
@@ -154,7 +161,12 @@ class BuildScreen(Screen[None]):
     def field_widget(self, field_id: str) -> Input | TextArea:
         if field_id == "goal":
             return TextArea(
-                id="goal", soft_wrap=True, show_line_numbers=False, compact=True
+                id="goal",
+                soft_wrap=True,
+                show_line_numbers=False,
+                highlight_cursor_line=False,
+                compact=True,
+                placeholder="e.g. predict the diagnosis from the cell measurements",
             )
         suggester = None
         if field_id == "metric":
@@ -292,7 +304,7 @@ class BuildScreen(Screen[None]):
             server=self.plexe.connection.server,
             goal=request.goal,
             status=ref.status,
-            dataset=form.dataset.text or None,
+            dataset=dataset_record(form),
             upload_id=request.upload_id,
             input_schema=request.input_schema,
             output_schema=request.output_schema,

@@ -214,9 +214,9 @@ class DetailScreen(Screen[None]):
         if job is None or self.poller is None:
             line.update("")
             return
-        if self.poller.error:
-            wait = max(0, round((self.poller.next_at or 0) - time.monotonic()))
-            line.update(f"Offline, retrying in {wait} s: {self.poller.error}")
+        if self.poller.failure:
+            text = self.poller.retry_text()
+            line.update(text[:1].upper() + text[1:])
         elif is_terminal(job.status):
             line.update("The build has ended; it is no longer polled.")
         elif self.poller.last_success is not None:

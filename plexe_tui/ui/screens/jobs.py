@@ -17,13 +17,15 @@ from plexe_tui.ui.format import metric_text, progress_text, relative_time, statu
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
 
-COLUMNS = (
-    ("name", "Name"),
-    ("status", "Status"),
-    ("metric", "Metric"),
-    ("progress", "Progress"),
-    ("created", "Created"),
-    ("updated", "Updated"),
+# (key, label, width): None sizes a column to its content; relative times get a
+# fixed width because they change every second and would make the table jitter.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("name", "Name", None),
+    ("status", "Status", None),
+    ("metric", "Metric", None),
+    ("progress", "Progress", None),
+    ("created", "Created", 12),
+    ("updated", "Updated", 12),
 )
 
 EMPTY_TEXT = (
@@ -65,10 +67,11 @@ class JobsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#jobs", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         self.fill_table()
         self.plexe.jobs_changed.subscribe(self, self.on_jobs_changed)
+        self.plexe.server_changed.subscribe(self, lambda _: self.update_server_line())
         self.set_interval(CLOCK_TICK, self.tick, name="clock")
         self.update_server_line()
 
@@ -112,7 +115,8 @@ class JobsScreen(Screen[None]):
                 job = self.plexe.book.get(key)
                 if job is None:
                     continue
-                for (column, _), cell in zip(COLUMNS, self.row_cells(job), strict=True):
+                cells = zip(COLUMNS, self.row_cells(job), strict=True)
+                for (column, _, _), cell in cells:
                     table.update_cell(key, column, cell, update_width=True)
 
     def tick(self) -> None:
@@ -139,9 +143,8 @@ class JobsScreen(Screen[None]):
             parts.append("starting…")
         elif connection.error:
             parts.append(f"unavailable: {connection.error}")
-        elif poller.error:
-            wait = max(0, round((poller.next_at or 0) - time.monotonic()))
-            parts.append(f"offline, retrying in {wait} s: {poller.error}")
+        elif poller.failure:
+            parts.append(poller.retry_text())
         elif poller.last_success is not None:
             age = round(time.monotonic() - poller.last_success)
             parts.append(f"updated {age} s ago")

@@ -1,0 +1,54 @@
+"""Fixtures for Pilot and snapshot tests of the UI."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_platform import FakePlatform
+from tests.ui.helpers import DATA_DIR
+
+# The snapshot server's address appears on screen ("Server: http://..."), so it
+# must be the same on every run. 127.0.0.77 keeps it apart from servers that
+# other tests bind on 127.0.0.1.
+SNAPSHOT_HOST = "127.0.0.77"
+SNAPSHOT_PORT = 48765
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """The app's config folder, where it keeps jobs.toml."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def dataset_file(tmp_path: Path) -> Path:
+    """A copy of the breast cancer CSV in a folder of this test."""
+    target = tmp_path / "data" / "breast_cancer.csv"
+    target.parent.mkdir()
+    shutil.copyfile(DATA_DIR / "breast_cancer.csv", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def snapshot_server() -> Iterator[FakePlatform]:
+    """A fake platform at a fixed address, for screens that show the server URL."""
+    server = FakePlatform()
+    server.start(host=SNAPSHOT_HOST, port=SNAPSHOT_PORT)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def snapshot_platform(snapshot_server: FakePlatform) -> Iterator[FakePlatform]:
+    """The fixed-address fake platform, with no state from other tests."""
+    snapshot_server.reset()
+    yield snapshot_server
+    snapshot_server.reset()

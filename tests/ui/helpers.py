@@ -1,0 +1,190 @@
+"""Helpers for Pilot and snapshot tests: jobs files, app settings and waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tomllib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from textual import events
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from plexe_tui.ui.app import AppSettings, PlexeApp, create_app
+from tests.fake_platform import FAKE_API_KEY
+
+NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
+"""The clock of every app under test, so relative times never change."""
+
+# Seconds between background polls when a test does not want them: the app
+# polls once at start and then only when a test presses `r`.
+QUIET_POLL_INTERVAL = 3600.0
+
+# Bounds of `wait_until` and `settle`: how long to wait for the app, and how
+# often to look. A loopback response takes milliseconds, so these are generous.
+WAIT_SECONDS = 10.0
+WAIT_STEP_SECONDS = 0.02
+SETTLE_ROUNDS = 50
+
+TERMINAL_SIZE = (120, 40)
+
+DATA_DIR = Path(__file__).parent.parent / "data"
+
+
+def fixed_clock() -> datetime:
+    """Return NOW, the fixed current time of every app under test."""
+    return NOW
+
+
+def job_table(
+    name: str,
+    version: str,
+    server: str,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Return one job as a TOML table, with fixed times unless `fields` sets them."""
+    table: dict[str, Any] = {
+        "model_name": name,
+        "model_version": version,
+        "server": server,
+        "goal": f"predict the target of {name}",
+        "status": "pending",
+        "created_at": "2025-03-14T11:58:00+00:00",
+        "updated_at": "2025-03-14T11:59:30+00:00",
+    }
+    table.update(fields)
+    return table
+
+
+def write_jobs(config_dir: Path, jobs: list[dict[str, Any]]) -> Path:
+    """Write a jobs.toml with these job tables, as an earlier run would have."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "jobs.toml"
+    path.write_text(tomli_w.dumps({"version": 1, "jobs": jobs}), encoding="utf-8")
+    return path
+
+
+def read_jobs(config_dir: Path) -> list[dict[str, Any]]:
+    """Return the job tables of the jobs.toml in `config_dir`."""
+    document = tomllib.loads((config_dir / "jobs.toml").read_text(encoding="utf-8"))
+    jobs: list[dict[str, Any]] = document["jobs"]
+    return jobs
+
+
+def make_app(
+    base_url: str,
+    config_dir: Path,
+    *,
+    api_key: str | None = FAKE_API_KEY,
+    poll_interval: float = QUIET_POLL_INTERVAL,
+) -> PlexeApp:
+    """Build the app as the CLI does, for a server at `base_url`."""
+    settings = AppSettings(
+        base_url=base_url,
+        api_key=api_key,
+        config_dir=config_dir,
+        poll_interval=poll_interval,
+        clock=fixed_clock,
+    )
+    return create_app(settings)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until no worker is running, including workers that other workers started."""
+    app = pilot.app
+    for _ in range(SETTLE_ROUNDS):
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            return
+        await asyncio.wait_for(app.workers.wait_for_complete(), WAIT_SECONDS)
+    raise AssertionError(f"Workers still running after {SETTLE_ROUNDS} rounds.")
+
+
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str
+) -> None:
+    """Let the app run until `condition()` is true; fail after WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    for _ in range(int(WAIT_SECONDS / WAIT_STEP_SECONDS)):
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            break
+        await pilot.pause(WAIT_STEP_SECONDS)
+    if not condition():
+        raise AssertionError(f"Timed out after {WAIT_SECONDS} s waiting for {what}.")
+
+
+def widget_text(widget: Widget) -> str:
+    """Return the text a widget shows, border and padding included, right-trimmed."""
+    width, height = widget.outer_size
+    strips = widget.render_lines(Region(0, 0, width, height))
+    return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+def static_text(pilot: Pilot[Any], selector: str) -> str:
+    """Return the text of the Static matched by `selector` on the current screen."""
+    return widget_text(pilot.app.screen.query_one(selector, Static))
+
+
+def table_rows(pilot: Pilot[Any]) -> dict[str, list[str]]:
+    """Return the jobs table's rows by job key, each as its cells' plain text."""
+    table = pilot.app.screen.query_one("#jobs", DataTable)
+    rows: dict[str, list[str]] = {}
+    for row_key in table.rows:
+        cells = table.get_row(row_key)
+        rows[str(row_key.value)] = [str(cell) for cell in cells]
+    return rows
+
+
+def cursor_key(pilot: Pilot[Any]) -> str | None:
+    """Return the key of the job under the jobs table's cursor."""
+    table = pilot.app.screen.query_one("#jobs", DataTable)
+    if table.row_count == 0:
+        return None
+    row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+    return None if row_key.value is None else str(row_key.value)
+
+
+async def focus_field(pilot: Pilot[Any], selector: str) -> None:
+    """Scroll a form field into view, click it, and clear its text."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click(selector)
+    if isinstance(widget, Input):
+        widget.value = ""
+    elif isinstance(widget, TextArea):
+        widget.clear()
+
+
+async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    """Type `text` into a form field key by key.
+
+    Pilot waits for the app to go idle after every key, so keep `text` short and
+    use `paste_into` for long values.
+    """
+    await focus_field(pilot, selector)
+    await pilot.press(*text)
+
+
+async def paste_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    """Paste `text` into a form field, as a terminal sends a paste to the app."""
+    await focus_field(pilot, selector)
+    pilot.app.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+def field_error(pilot: Pilot[Any], field_id: str) -> str | None:
+    """Return the message shown beside a form field, or None when it is hidden."""
+    error = pilot.app.screen.query_one(f"#{field_id}-error", Static)
+    if not error.display:
+        return None
+    return str(error.content)

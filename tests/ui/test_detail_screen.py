@@ -1,0 +1,297 @@
+"""Pilot tests of the job detail screen and its poll loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import ProgressBar, TextArea
+
+from plexe_tui.ui.app import PlexeApp
+from plexe_tui.ui.screens.build import BuildScreen
+from plexe_tui.ui.screens.detail import DetailScreen
+from plexe_tui.ui.screens.jobs import JobsScreen
+from tests.fake_platform import FakePlatform
+from tests.ui.helpers import (
+    TERMINAL_SIZE,
+    job_table,
+    make_app,
+    settle,
+    static_text,
+    wait_until,
+    widget_text,
+    write_jobs,
+)
+
+# Seconds between polls in the tests that watch the poll loop run on its own.
+FAST_POLL_INTERVAL = 0.1
+# Seconds to watch for polls that should not happen: many poll intervals.
+QUIET_WATCH_SECONDS = 1.0
+
+GOAL_WITH_MARKUP = "Predict [bold]churn[/bold] from [usage] and [red]tenure"
+
+LONG_ERROR = (
+    "Training failed for every approach. [step 3] The target column 'diagnosis' "
+    "has a single class in the training split, so no classifier can be fitted. "
+    "Check that the dataset has at least two classes, or give the target column "
+    "in output_schema. Columns seen: mean radius, mean texture, mean perimeter, "
+    "mean area, mean smoothness, worst radius, worst texture, worst perimeter, "
+    "worst area, worst smoothness. Rows read: 569. Rows kept after dropping "
+    "missing values: 569. The last approach tried was a histogram gradient "
+    "boosting classifier with 200 iterations and a learning rate of 0.1. "
+    "END-OF-ERROR"
+)
+
+
+def full_job(server: str, **fields: Any) -> dict[str, Any]:
+    """Return a completed job with every optional field set."""
+    table = job_table(
+        "churn",
+        "4",
+        server,
+        status="completed",
+        goal=GOAL_WITH_MARKUP,
+        dataset="/home/user/data/[2024]/churn.csv",
+        upload_id="upl-42",
+        input_schema={"age": "int", "plan": "str"},
+        output_schema={"churned": "bool"},
+        metric="roc_auc",
+        max_iterations=7,
+        provider="openai/gpt-4o-mini",
+        metric_name="roc_auc",
+        metric_value=0.8731,
+        parent=f"churn:3@{server}",
+        created_at="2025-03-14T09:30:00+00:00",
+        updated_at="2025-03-14T10:45:10+00:00",
+    )
+    table.update(fields)
+    return table
+
+
+def field_rows(text: str) -> dict[str, str]:
+    """Read the detail's field grid into label → value; wrapped lines are joined."""
+    rows: dict[str, str] = {}
+    label = ""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith(" ") and label:
+            rows[label] += line.strip()
+            continue
+        label, _, value = line.partition("  ")
+        rows[label] = value.strip()
+    return rows
+
+
+async def open_detail(pilot: Pilot[PlexeApp]) -> DetailScreen:
+    """Press enter on the first job and return its detail screen."""
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, DetailScreen)
+    return screen
+
+
+async def test_detail_shows_every_field(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, [full_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await settle(pilot)
+        fields = static_text(pilot, "#fields")
+        headline = static_text(pilot, "#headline")
+
+    assert headline.startswith("churn:4  completed")
+    assert headline.endswith("roc_auc = 0.8731")
+    rows = field_rows(fields)
+    assert rows["Model"] == "churn:4"
+    assert rows["Server"] == platform.url
+    assert rows["Status"] == "completed"
+    assert rows["Result"] == "roc_auc = 0.8731"
+    assert rows["Goal"] == GOAL_WITH_MARKUP
+    assert rows["Dataset"] == "/home/user/data/[2024]/churn.csv"
+    assert rows["Upload id"] == "upl-42"
+    assert rows["Input schema"] == '{"age": "int", "plan": "str"}'
+    assert rows["Output schema"] == '{"churned": "bool"}'
+    assert rows["Metric"] == "roc_auc"
+    assert rows["Max iterations"] == "7"
+    assert rows["Provider"] == "openai/gpt-4o-mini"
+    assert rows["Created"] == "2025-03-14 09:30:00 UTC"
+    assert rows["Updated"] == "2025-03-14 10:45:10 UTC"
+    assert rows["Resubmitted from"] == "churn:3"
+
+
+async def test_detail_defaults_shown(platform: FakePlatform, config_dir: Path) -> None:
+    job = job_table("bare", "1", platform.url, status="cancelled")
+    write_jobs(config_dir, [job])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        fields = field_rows(static_text(pilot, "#fields"))
+        error_shown = pilot.app.screen.query_one("#error", TextArea).display
+
+    assert fields["Result"] == "—"
+    assert fields["Metric"] == "server default"
+    assert fields["Max iterations"] == "server default"
+    assert fields["Dataset"] == "—"
+    assert fields["Resubmitted from"] == "—"
+    assert not error_shown
+
+
+async def test_failed_detail_shows_error(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    job = job_table("cancer", "2", platform.url, status="failed", error=LONG_ERROR)
+    write_jobs(config_dir, [job])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_detail(pilot)
+        error = screen.query_one("#error", TextArea)
+        label = screen.query_one("#error-label")
+
+        assert error.display
+        assert label.display
+        assert error.text == LONG_ERROR
+        rendered = " ".join(widget_text(error).split())
+        assert "Training failed for every approach. [step 3]" in rendered
+        assert "END-OF-ERROR" in rendered
+        assert static_text(pilot, "#poll-line") == (
+            "The build has ended; it is no longer polled."
+        )
+
+
+async def test_detail_refresh_updates_status(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, [job_table("churn", "1", platform.url)])
+    platform.set_build("churn", "1", status="pending")
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_detail(pilot)
+        await settle(pilot)
+        assert "pending" in static_text(pilot, "#headline")
+
+        platform.set_build(
+            "churn",
+            "1",
+            status="building",
+            build_progress=60,
+            phase="search",
+            iteration=3,
+            max_iterations=5,
+        )
+        await pilot.press("r")
+        await settle(pilot)
+        headline = static_text(pilot, "#headline")
+
+        assert headline.startswith("churn:1  building")
+        assert "phase: search" in headline
+        assert "approach 3 of 5" in headline
+        assert screen.query_one("#progress", ProgressBar).display
+        assert screen.query_one("#progress", ProgressBar).progress == 60
+
+        platform.set_build(
+            "churn",
+            "1",
+            status="completed",
+            build_progress=100,
+            result={"metric_name": "rmse", "metric_value": 3.25},
+        )
+        await pilot.press("r")
+        await settle(pilot)
+        headline = static_text(pilot, "#headline")
+
+        assert headline.startswith("churn:1  completed")
+        assert headline.endswith("rmse = 3.25")
+
+
+async def test_detail_poll_stops_at_end(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, [job_table("churn", "1", platform.url)])
+    platform.set_build("churn", "1", status="building", build_progress=10)
+    status_path = "/models/churn/1/status"
+    app = make_app(platform.url, config_dir, poll_interval=FAST_POLL_INTERVAL)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        opened_at = platform.count("GET", status_path)
+        await wait_until(
+            pilot,
+            lambda: platform.count("GET", status_path) >= opened_at + 4,
+            "the detail screen to keep polling",
+        )
+
+        platform.set_build(
+            "churn",
+            "1",
+            status="failed",
+            error="Out of memory while fitting the model.",
+        )
+        await wait_until(
+            pilot,
+            lambda: "failed" in static_text(pilot, "#headline"),
+            "the failed status on the detail screen",
+        )
+        await settle(pilot)
+        ended_at = platform.count("GET", status_path)
+        await pilot.pause(QUIET_WATCH_SECONDS)
+        await settle(pilot)
+
+        assert platform.count("GET", status_path) == ended_at
+        assert static_text(pilot, "#poll-line") == (
+            "The build has ended; it is no longer polled."
+        )
+        assert pilot.app.screen.query_one("#error", TextArea).text == (
+            "Out of memory while fitting the model."
+        )
+
+
+async def test_detail_unknown_status_polled(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, [job_table("churn", "1", platform.url)])
+    platform.set_build("churn", "1", status="paused_awaiting_feedback")
+    status_path = "/models/churn/1/status"
+    app = make_app(platform.url, config_dir, poll_interval=FAST_POLL_INTERVAL)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await wait_until(
+            pilot,
+            lambda: "paused_awaiting_feedback" in static_text(pilot, "#headline"),
+            "the unknown status word on the detail screen",
+        )
+        seen = platform.count("GET", status_path)
+        await wait_until(
+            pilot,
+            lambda: platform.count("GET", status_path) >= seen + 2,
+            "more polls of a build in an unknown state",
+        )
+
+        assert static_text(pilot, "#poll-line").startswith("Updated ")
+
+
+async def test_detail_escape_and_resubmit(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, [full_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        form = pilot.app.screen
+        assert isinstance(form, BuildScreen)
+        assert form.source is not None
+        assert form.source.label == "churn:4"
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, DetailScreen)
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, JobsScreen)
