@@ -23,7 +23,7 @@ from plexe_tui.api.records import (
     parse_status,
 )
 
-# Seconds. Builds are polled, so no single call needs to wait long; uploads
+# Seconds. Builds are polled, so no single call needs to wait long. Uploads
 # get a longer write timeout because a slow disk or link may stall a chunk.
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 UPLOAD_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
@@ -76,7 +76,7 @@ class PlexeClient:
         await self._upload_http.aclose()
 
     async def health(self) -> dict[str, Any]:
-        """Return the server's health answer."""
+        """Return the server's health response."""
         body = await self._request("GET", "/health")
         return body if isinstance(body, dict) else {"status": body}
 
@@ -200,7 +200,7 @@ class PlexeClient:
             response = await self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
             raise errors.NetworkError(
-                f"{self.base_url} did not answer {method} {path} in time."
+                f"{self.base_url} did not respond to {method} {path} in time."
             ) from exc
         except httpx.TransportError as exc:
             raise errors.NetworkError(
@@ -214,13 +214,13 @@ class PlexeClient:
             return response.json()
         except ValueError as exc:
             raise errors.ProtocolError(
-                f"{method} {path} answered {response.status_code} with a body that is "
+                f"{method} {path} returned {response.status_code} with a body that is "
                 f"not JSON: {errors.one_line(response.text, 120)}"
             ) from exc
 
 
 def _raise_for_status(response: httpx.Response) -> None:
-    """Raise the ApiError that fits a 3xx, 4xx or 5xx answer."""
+    """Raise the ApiError that fits a 3xx, 4xx or 5xx response."""
     code = response.status_code
     if 300 <= code < 400:
         # Redirects are not followed, so the API key never reaches another host.
@@ -285,12 +285,12 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _read_ticket(body: Any) -> tuple[str, str, str]:
     if not isinstance(body, dict):
-        raise errors.ProtocolError("POST /uploads did not answer with a JSON object.")
+        raise errors.ProtocolError("POST /uploads did not return a JSON object.")
     upload_id = body.get("upload_id") or body.get("id")
     url = body.get("presigned_url") or body.get("url") or body.get("upload_url")
     if not upload_id or not url:
         raise errors.ProtocolError(
-            f"POST /uploads answered without upload_id or presigned_url: {sorted(body)}"
+            f"POST /uploads returned no upload_id or presigned_url: {sorted(body)}"
         )
     return str(upload_id), str(url), str(body.get("key") or body.get("s3_key") or "")
 

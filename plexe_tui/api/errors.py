@@ -60,7 +60,7 @@ class TooLargeError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """429: too many requests; `retry_after` holds the wait in seconds when sent."""
+    """429: too many requests; `retry_after` is the wait in seconds, when sent."""
 
     @property
     def retryable(self) -> bool:
@@ -76,7 +76,7 @@ class ServerError(ApiError):
 
 
 class NetworkError(ApiError):
-    """The server could not be reached, or did not answer in time."""
+    """The server could not be reached, or did not respond in time."""
 
     @property
     def retryable(self) -> bool:
@@ -84,7 +84,7 @@ class NetworkError(ApiError):
 
 
 class ProtocolError(ApiError):
-    """The server answered 2xx with a body this client cannot read."""
+    """The server returned 2xx with a body this client cannot read."""
 
 
 def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:

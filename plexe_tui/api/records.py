@@ -130,7 +130,7 @@ def _name_and_version(
     final_version = found_version or version
     if not final_name or not final_version:
         raise ProtocolError(
-            "The server's answer names no model version "
+            "The server's response names no model version "
             f"(expected model_version, model_id or job_id): {sorted(body)}"
         )
     return final_name, final_version
@@ -160,7 +160,7 @@ def _error_text(value: Any) -> str | None:
 
 
 def parse_ref(body: Any, name: str) -> BuildRef:
-    """Read the answer to a build request."""
+    """Read the response to a build request."""
     if not isinstance(body, dict):
         raise ProtocolError(
             f"Expected a JSON object from the build request, got {body!r}"
@@ -173,7 +173,7 @@ def parse_ref(body: Any, name: str) -> BuildRef:
 def parse_status(
     body: Any, name: str | None = None, version: str | None = None
 ) -> BuildStatus:
-    """Read a status answer or a model list item."""
+    """Read a status response or a model list item."""
     if not isinstance(body, dict):
         raise ProtocolError(f"Expected a JSON object for a build status, got {body!r}")
     model_name, model_version = _name_and_version(body, name, version)
@@ -225,7 +225,7 @@ def parse_model_page(body: Any) -> ModelPage:
 
 
 def infer_output(body: Any) -> Any:
-    """Pick the prediction from an inference answer: `result`, else `prediction`."""
+    """Pick the prediction from an inference response: `result`, else `prediction`."""
     if isinstance(body, dict):
         if "result" in body:
             return body["result"]

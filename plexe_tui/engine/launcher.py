@@ -1,4 +1,4 @@
-"""Start the local engine as a child process and wait until it answers.
+"""Start the local engine as a child process and wait until it responds.
 
 This module runs in the app's process, so it imports nothing of the engine's
 modelling stack: the child process does that.
@@ -34,7 +34,7 @@ STOP_TIMEOUT = 5.0
 
 
 class EngineStartError(RuntimeError):
-    """The engine process exited or did not answer /health in time."""
+    """The engine process exited or did not respond to /health in time."""
 
 
 def missing_engine_modules() -> list[str]:
@@ -90,7 +90,7 @@ class LocalEngine:
         finally:
             listener.close()
             if log_file is not None:
-                log_file.close()  # The child holds its own descriptor.
+                log_file.close()  # The child has its own descriptor.
 
         self.base_url = f"http://127.0.0.1:{port}"
         log.info(
@@ -99,7 +99,7 @@ class LocalEngine:
         return self.base_url
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Block until /health answers; raise EngineStartError if it never does."""
+        """Block until /health responds; raise EngineStartError if it never does."""
         if self._process is None or self.base_url is None:
             raise EngineStartError("The local engine was not started.")
 
@@ -115,7 +115,7 @@ class LocalEngine:
                     pass
                 time.sleep(0.05)
         raise EngineStartError(
-            f"The local engine did not answer within {timeout:g} s. "
+            f"The local engine did not respond within {timeout:g} s. "
             f"See {self.log_path} for its log."
         )
 

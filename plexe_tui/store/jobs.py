@@ -27,7 +27,7 @@ def utc_now() -> str:
 
 @dataclass
 class Job:
-    """One build as this app knows it: what was asked, and its latest status."""
+    """One build: the request as sent, and its latest status."""
 
     model_name: str
     model_version: str
@@ -36,7 +36,7 @@ class Job:
     goal: str
     status: str = "pending"
     dataset: str | None = None
-    """What the user entered as the dataset: a local path, an upload id or a URL."""
+    """The dataset as the user entered it: a local path, an upload id or a URL."""
     upload_id: str | None = None
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
@@ -114,7 +114,7 @@ class JobStore:
         self.path = path
 
     def load(self) -> LoadResult:
-        """Read every job; move an unreadable file aside and say so."""
+        """Read every job; move an unreadable file aside and return a warning."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:

@@ -1,4 +1,4 @@
-"""Where plexe-tui keeps its files, per the platform's conventions (platformdirs)."""
+"""Folders of plexe-tui's files, per the platform's conventions (platformdirs)."""
 
 from __future__ import annotations
 

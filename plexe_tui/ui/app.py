@@ -122,7 +122,7 @@ class PlexeApp(App[None]):
         client = await self.connection.client()
         jobs = self.book.active(self.connection.server)
         if not jobs:
-            await client.health()  # So "updated" means the server answered.
+            await client.health()  # So "updated" means the server responded.
             return
 
         answers = await asyncio.gather(
@@ -147,7 +147,7 @@ class PlexeApp(App[None]):
         self.jobs_updated(changed)
 
     def apply_status(self, key: str, status: BuildStatus) -> None:
-        """Copy a status answer into a job, and tell the screens if it changed."""
+        """Copy a status response into a job, and tell the screens if it changed."""
         if self.book.apply_status(key, status):
             self.jobs_updated({key})
 

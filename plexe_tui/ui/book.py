@@ -7,7 +7,7 @@ import dataclasses
 from plexe_tui.api import BuildStatus, is_terminal
 from plexe_tui.store import Job, JobStore, utc_now
 
-# Job field ← status field, for every job field a status answer may update.
+# Job field ← status field, for every job field a status response may update.
 STATUS_FIELDS = {
     "status": "status",
     "build_progress": "build_progress",
@@ -59,7 +59,7 @@ class JobBook:
         self._jobs[job.key] = job
 
     def apply_status(self, key: str, status: BuildStatus) -> bool:
-        """Copy a status answer into the job; return whether anything changed."""
+        """Copy a status response into the job; return whether anything changed."""
         job = self._jobs.get(key)
         if job is None:
             return False

@@ -1,4 +1,4 @@
-"""Render a build's `describe` answer: what the server chose, tried and why.
+"""Render a build's `describe` response: what the server chose, tried and why.
 
 The local engine sends the fields read here; other servers may send fewer or
 others, so every field is optional and unknown shapes fall back to JSON.

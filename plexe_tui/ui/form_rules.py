@@ -55,7 +55,7 @@ DatasetKind = Literal["file", "url", "upload", "none"]
 
 @dataclass(frozen=True)
 class Dataset:
-    """What the Dataset field names: a local file, a URL, an upload id, or nothing."""
+    """The Dataset field's meaning: a local file, a URL, an upload id, or nothing."""
 
     kind: DatasetKind
     text: str
