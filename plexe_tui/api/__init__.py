@@ -2,7 +2,13 @@
 
 from plexe_tui.api.client import PlexeClient
 from plexe_tui.api.errors import ApiError, NetworkError, RateLimitedError
-from plexe_tui.api.records import BuildRef, BuildRequest, BuildStatus, ModelPage
+from plexe_tui.api.records import (
+    BuildRef,
+    BuildRequest,
+    BuildStatus,
+    ModelPage,
+    UploadInfo,
+)
 from plexe_tui.api.status import BuildState, is_terminal, normalize_status
 
 __all__ = [
@@ -15,6 +21,7 @@ __all__ = [
     "NetworkError",
     "PlexeClient",
     "RateLimitedError",
+    "UploadInfo",
     "is_terminal",
     "normalize_status",
 ]

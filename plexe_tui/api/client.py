@@ -17,10 +17,13 @@ from plexe_tui.api.records import (
     BuildRequest,
     BuildStatus,
     ModelPage,
+    UploadInfo,
     infer_output,
     parse_model_page,
     parse_ref,
     parse_status,
+    parse_upload,
+    parse_uploads,
 )
 
 # Seconds. Builds are polled, so no single call needs to wait long. Uploads
@@ -112,6 +115,18 @@ class PlexeClient:
             json={"upload_id": upload_id, "filename": path.name, "s3_key": key},
         )
         return upload_id
+
+    async def list_uploads(self) -> list[UploadInfo]:
+        """Return the uploads the server keeps for this key."""
+        return parse_uploads(await self._request("GET", "/uploads"))
+
+    async def get_upload(self, upload_id: str) -> UploadInfo | None:
+        """Return one upload, or None when the server does not have it."""
+        try:
+            body = await self._request("GET", f"/uploads/{_segment(upload_id)}")
+        except errors.NotFoundError:
+            return None
+        return parse_upload(body)
 
     async def start_build(self, model_name: str, request: BuildRequest) -> BuildRef:
         """Start a build; return the name and version the server assigned."""

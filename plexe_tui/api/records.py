@@ -78,6 +78,17 @@ class ModelPage:
     has_more: bool = False
 
 
+@dataclass(frozen=True)
+class UploadInfo:
+    """One upload on the server, from `GET /uploads`."""
+
+    upload_id: str
+    filename: str | None = None
+    status: str | None = None
+    size_bytes: int | None = None
+    created_at: str | None = None
+
+
 def split_model_id(model_id: str) -> tuple[str, str | None]:
     """Split the platform's `name:version` form; a bare id has no version."""
     name, sep, version = model_id.rpartition(":")
@@ -232,3 +243,27 @@ def infer_output(body: Any) -> Any:
         if "prediction" in body and isinstance(body["prediction"], dict):
             return body["prediction"]
     return body
+
+
+def parse_uploads(body: Any) -> list[UploadInfo]:
+    """Read `GET /uploads`: a bare array, or {"uploads": [...], "pagination"}."""
+    raw_items = body.get("uploads") if isinstance(body, dict) else body
+    if not isinstance(raw_items, list):
+        raise ProtocolError("Expected a list of uploads from GET /uploads")
+    return [upload for item in raw_items if (upload := parse_upload(item))]
+
+
+def parse_upload(body: Any) -> UploadInfo | None:
+    """Read one upload record; None when it has no id."""
+    if not isinstance(body, dict):
+        return None
+    upload_id = _text(body.get("upload_id")) or _text(body.get("id"))
+    if upload_id is None:
+        return None
+    return UploadInfo(
+        upload_id=upload_id,
+        filename=_text(body.get("filename")) or _text(body.get("name")),
+        status=_text(body.get("status")),
+        size_bytes=_whole(body.get("size_bytes") or body.get("size")),
+        created_at=_text(body.get("created_at")),
+    )

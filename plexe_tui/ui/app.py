@@ -16,6 +16,8 @@ from textual.signal import Signal
 from plexe_tui.api import ApiError, BuildStatus
 from plexe_tui.api.errors import AuthError
 from plexe_tui.store import Job, JobStore
+from plexe_tui.store.drafts import DraftStore
+from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
 from plexe_tui.ui.poller import Poller
@@ -56,8 +58,10 @@ class PlexeApp(App[None]):
 
     TITLE = "plexe-tui"
     CSS_PATH = "app.tcss"
+    # `q` quits from the lists only (see the screens): in the form it would
+    # close the app while the user meant to type or pick a column.
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", show=False, tooltip="Quit"),
     ]
 
     def __init__(self, settings: AppSettings, book: JobBook, connection: Connection):
@@ -65,6 +69,11 @@ class PlexeApp(App[None]):
         self.settings = settings
         self.book = book
         self.connection = connection
+        config_dir = book.store.path.parent
+        # NOTE: drafts and the upload cache are written on the UI's path: they
+        # are a few hundred bytes, and a draft must not be lost on quit.
+        self.drafts = DraftStore(config_dir / "drafts.toml")
+        self.uploads = UploadCache(config_dir / "uploads.toml")
         self.clock = settings.clock
         self.jobs_changed: Signal[set[str]] = Signal(self, "jobs-changed")
         """Published with the keys of jobs that were added or changed."""

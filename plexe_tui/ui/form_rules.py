@@ -12,6 +12,8 @@ from plexe_tui.api import BuildRequest
 from plexe_tui.store import Job
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MIN_GOAL_WORDS = 2
+MIN_GOAL_CHARACTERS = 8
 MIN_ITERATIONS = 1
 MAX_ITERATIONS = 50
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet")
@@ -121,8 +123,14 @@ def check_name(text: str) -> str | None:
 
 def check_goal(text: str) -> str | None:
     """Return a problem with the goal, or None."""
-    if not text.strip():
+    goal = text.strip()
+    if not goal:
         return "Required: say what the model should predict, e.g. 'predict the churn'."
+    if len(goal) < MIN_GOAL_CHARACTERS or len(goal.split()) < MIN_GOAL_WORDS:
+        return (
+            f"Too short to act on: say what to predict in a few words, e.g. "
+            f"'predict the churn' (at least {MIN_GOAL_WORDS} words)."
+        )
     return None
 
 
@@ -207,6 +215,42 @@ def check_form(values: FormValues, *, dataset_required: bool) -> FormCheck:
         provider=values.provider.strip() or None,
     )
     return FormCheck(form=CheckedForm(name, dataset, request))
+
+
+FIELD_LABELS = {
+    "model_name": "Model name",
+    "goal": "Goal",
+    "dataset": "Dataset",
+    "input_schema": "Input schema",
+    "output_schema": "Output schema",
+    "metric": "Metric",
+    "max_iterations": "Max iterations",
+    "provider": "Provider",
+}
+
+
+def describe_changes(original: FormValues, current: FormValues) -> list[str]:
+    """Return one line per field that differs, as `Label: old → new`."""
+    lines = []
+    for name, label in FIELD_LABELS.items():
+        before = " ".join(getattr(original, name).split())
+        after = " ".join(getattr(current, name).split())
+        if before != after:
+            lines.append(f"{label}: {_shown(before)} → {_shown(after)}")
+    return lines
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    if not text:
+        return "(empty)"
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def suggest_name(source: str) -> str:
+    """Turn a file name or goal into a URL-safe model name, e.g. `breast-cancer`."""
+    words = re.findall(r"[A-Za-z0-9]+", Path(source).stem if "." in source else source)
+    name = "-".join(word.lower() for word in words)[:64].strip("-")
+    return name or "model"
 
 
 def values_from_job(job: Job) -> FormValues:

@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, TextArea
 
 from plexe_tui.ui.app import PlexeApp
 from plexe_tui.ui.screens.build import BuildScreen
+from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
 from tests.fake_platform import FakePlatform
@@ -171,12 +172,12 @@ async def test_ctrl_s_marks_required_fields(
         )
         assert field_error(pilot, "dataset") is None
         assert static_text(pilot, "#submit-status") == (
-            "Fix the fields marked above, then submit again."
+            "Fix the fields marked in red, then submit again."
         )
         assert [r.method for r in platform.requests] == ["GET"]
 
 
-async def test_submit_button_checks_form(
+async def test_submit_button_disabled_until_valid(
     platform: FakePlatform, config_dir: Path
 ) -> None:
     app = make_app(platform.url, config_dir)
@@ -186,8 +187,8 @@ async def test_submit_button_checks_form(
         await click_submit(pilot)
         await settle(pilot)
 
+        assert pilot.app.screen.query_one("#submit", Button).disabled
         assert field_error(pilot, "model_name") is None
-        assert field_error(pilot, "goal") is not None
         assert isinstance(pilot.app.screen, BuildScreen)
         assert platform.count("POST", "/models/cancer") == 0
 
@@ -265,7 +266,7 @@ async def test_server_field_error_shown(
         assert isinstance(pilot.app.screen, BuildScreen)
         assert field_error(pilot, "goal") == message
         assert static_text(pilot, "#submit-status") == (
-            "The server rejected the build; see the marked field."
+            "The server rejected the build; see the field in red."
         )
         assert not pilot.app.screen.query_one("#submit", Button).disabled
 
@@ -328,7 +329,21 @@ async def test_server_error_keeps_values(
         assert typed["dataset"] == str(dataset_file)
 
 
-async def test_escape_returns_to_jobs(platform: FakePlatform, config_dir: Path) -> None:
+async def test_escape_on_untouched_form_leaves(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        assert isinstance(pilot.app.screen, JobsScreen)
+
+
+async def test_escape_asks_before_discarding(
+    platform: FakePlatform, config_dir: Path
+) -> None:
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await open_form(pilot)
@@ -336,8 +351,14 @@ async def test_escape_returns_to_jobs(platform: FakePlatform, config_dir: Path) 
         await pilot.press("escape")
         await pilot.pause()
 
+        assert isinstance(pilot.app.screen, ChoiceScreen)
+
+        await pilot.click("#discard")
+        await pilot.pause()
+
         assert isinstance(pilot.app.screen, JobsScreen)
         assert platform.count("POST", "/models/draft") == 0
+        assert app.drafts.load("new") is None
 
 
 async def test_form_buttons_show_labels(

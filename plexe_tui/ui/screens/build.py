@@ -1,20 +1,22 @@
-"""The build form: describe a model, upload its dataset, and start the build."""
+"""The build form: describe a model, check it, upload its dataset, start the build."""
 
 from __future__ import annotations
 
-import dataclasses
-import time
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
+from textual.timer import Timer
 from textual.widgets import (
     Button,
+    DataTable,
     Footer,
     Header,
     Input,
@@ -23,10 +25,13 @@ from textual.widgets import (
     Static,
     TextArea,
 )
+from textual.worker import Worker
 
-from plexe_tui.api import ApiError, PlexeClient
+from plexe_tui.api import ApiError
 from plexe_tui.store import Job
+from plexe_tui.store.drafts import NEW_BUILD
 from plexe_tui.ui.form_rules import (
+    FIELD_LABELS,
     MAX_ITERATIONS,
     METRICS,
     MIN_ITERATIONS,
@@ -34,8 +39,21 @@ from plexe_tui.ui.form_rules import (
     CheckedForm,
     FormValues,
     check_form,
+    describe_changes,
+    parse_schema,
+    read_dataset,
+    suggest_name,
     values_from_job,
 )
+from plexe_tui.ui.path_suggester import PathSuggester
+from plexe_tui.ui.preview import Preview, preview_file
+from plexe_tui.ui.schema_model import (
+    DEFAULT_METRICS,
+    SchemaModel,
+    column_named_in_goal,
+)
+from plexe_tui.ui.submission import Submission
+from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
@@ -47,45 +65,20 @@ PROVIDERS = (
     "gemini/gemini-2.0-flash",
 )
 
-# (field id, label, hint) in the order of the API's build request.
-FIELDS = (
-    (
-        "model_name",
-        "Model name",
-        "Letters, digits, '-' and '_'. A new version is made each build.",
-    ),
-    (
-        "goal",
-        "Goal",
-        "What the model should do, in plain words. Name the column to predict.",
-    ),
-    (
-        "dataset",
-        "Dataset",
-        "A local CSV or JSON file path, an upload id, or an http(s) URL.",
-    ),
-    (
-        "input_schema",
-        "Input schema",
-        'Optional JSON: feature → type, e.g. {"age": "int"}. Empty: inferred.',
-    ),
-    (
-        "output_schema",
-        "Output schema",
-        'Optional JSON, e.g. {"diagnosis": "str"}. Empty: inferred.',
-    ),
-    ("metric", "Metric", "Optional: " + ", ".join(METRICS) + "."),
-    (
-        "max_iterations",
-        "Max iterations",
-        f"Optional: how many approaches to try, {MIN_ITERATIONS} to {MAX_ITERATIONS}.",
-    ),
-    (
-        "provider",
-        "Provider",
-        "Optional LLM provider/model for the hosted platform's agents.",
-    ),
-)
+HINTS = {
+    "model_name": "Letters, digits, '-' and '_'. Each build makes a new version.",
+    "goal": "What the model should do, in plain words. Name the column to predict.",
+    "dataset": "A local CSV or JSON file (ctrl+o browses, tab completes paths), "
+    "an upload id (ctrl+l lists them), or an http(s) URL.",
+    "input_schema": 'Optional JSON, feature → type, e.g. {"age": "int"}. '
+    "Synced with the columns table.",
+    "output_schema": 'Optional JSON, e.g. {"diagnosis": "str"}. '
+    "Synced with the columns table.",
+    "metric": "Optional: " + ", ".join(METRICS) + ", or another the server knows.",
+    "max_iterations": f"Optional: approaches to try, {MIN_ITERATIONS} to "
+    f"{MAX_ITERATIONS}.",
+    "provider": "Optional LLM provider/model for the hosted platform's agents.",
+}
 
 PLACEHOLDERS = {
     "model_name": "e.g. cancer-diagnosis",
@@ -97,66 +90,97 @@ PLACEHOLDERS = {
     "provider": "server default",
 }
 
-
-def dataset_record(form: CheckedForm) -> str | None:
-    """Return the dataset to remember; a file as an absolute path, for resubmits."""
-    if form.dataset.path is not None:
-        return str(form.dataset.path.resolve())
-    return form.dataset.text or None
+# Seconds to wait after the last keystroke before the draft is written.
+DRAFT_DELAY = 0.5
 
 
 class BuildScreen(Screen[None]):
-    """A form with one field per field of the build request."""
+    """One field per field of the build request, checked as the user types."""
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="submit", tooltip="Start the build"),
+        Binding("ctrl+o", "browse", "Browse files", id="browse", tooltip="Pick a file"),
         Binding(
-            "escape", "cancel", "Back", id="back", tooltip="Leave without building"
+            "ctrl+l", "list_uploads", "Uploads", id="uploads", tooltip="Pick an upload"
         ),
+        Binding("escape", "cancel", "Back", id="back", tooltip="Leave the form"),
     ]
 
-    def __init__(self, source: Job | None = None) -> None:
+    def __init__(self, source: Job | None = None, values: FormValues | None = None):
+        """`source` is the job to resubmit; `values` prefill a new form."""
         super().__init__()
         self.source = source
+        self.original = values_from_job(source) if source else FormValues()
+        self.prefill = values
         self.touched: set[str] = set()
-        self.submitting = False
+        self.preview: Preview | None = None
+        self.previewed_path: Path | None = None
+        self.syncing = False
+        self.name_suggested = False
+        self.submit_worker: Worker[None] | None = None
+        self.draft_timer: Timer | None = None
+        self.sent = False
+        self.current = FormValues()
+        """The fields as last read, kept for saving a draft after unmount."""
+        self.server_errors: dict[str, str] = {}
+        """Field problems the server reported, shown until the field changes."""
 
     @property
     def plexe(self) -> PlexeApp:
         return cast("PlexeApp", self.app)
+
+    @property
+    def draft_key(self) -> str:
+        return self.source.key if self.source else NEW_BUILD
+
+    # Layout
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
             if self.source is not None:
                 yield Static(
-                    f"Resubmitting {self.source.label}: submit to build it again as a "
-                    "new version, with any changes below.",
+                    f"Resubmitting {self.source.label}: submitting builds it again "
+                    "as a new version, with the changes listed here.",
                     id="resubmit-note",
                     markup=False,
                 )
-            for field_id, label, hint in FIELDS:
-                with Horizontal(classes="field-row"):
-                    yield Label(label, classes="field-label", id=f"{field_id}-label")
-                    with Vertical(classes="field-body"):
-                        yield self.field_widget(field_id)
-                        yield Static(
-                            self.hint_for(field_id, hint), classes="hint", markup=False
-                        )
-                        yield Static(
-                            "",
-                            id=f"{field_id}-error",
-                            classes="field-error",
-                            markup=False,
-                        )
-        # Outside the scrolled form, so submitting and its progress stay in view.
+                yield Static("", id="changes", markup=False)
+            for field_id, label in FIELD_LABELS.items():
+                yield from self.field_row(field_id, label)
+                if field_id == "dataset":
+                    yield from self.preview_section()
         with Vertical(id="submit-bar"):
-            yield ProgressBar(id="upload-progress", show_eta=True)
+            yield ProgressBar(id="upload-progress", show_eta=False)
             yield Static("", id="submit-status", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Submit", id="submit", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
+
+    def field_row(self, field_id: str, label: str) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label(label, classes="field-label", id=f"{field_id}-label")
+            with Vertical(classes="field-body"):
+                yield self.field_widget(field_id)
+                yield Static(self.hint_for(field_id), classes="hint", markup=False)
+                yield Static(
+                    "", id=f"{field_id}-note", classes="field-note", markup=False
+                )
+                yield Static(
+                    "", id=f"{field_id}-error", classes="field-error", markup=False
+                )
+
+    def preview_section(self) -> ComposeResult:
+        with Vertical(id="preview"):
+            yield Static("", id="preview-summary", markup=False)
+            yield DataTable(id="preview-rows", show_cursor=False, zebra_stripes=True)
+            yield Label(
+                "Columns: t makes the target, x leaves a column out, c changes "
+                "its type. The schemas below follow.",
+                classes="hint",
+            )
+            yield SchemaEditor(id="schema")
 
     def field_widget(self, field_id: str) -> Input | TextArea:
         if field_id == "goal":
@@ -168,21 +192,21 @@ class BuildScreen(Screen[None]):
                 compact=True,
                 placeholder="e.g. predict the diagnosis from the cell measurements",
             )
-        suggester = None
-        if field_id == "metric":
-            suggester = SuggestFromList(METRICS, case_sensitive=False)
-        elif field_id == "provider":
-            suggester = SuggestFromList(PROVIDERS, case_sensitive=False)
-        kind = "integer" if field_id == "max_iterations" else "text"
+        suggester = {
+            "metric": SuggestFromList(METRICS, case_sensitive=False),
+            "provider": SuggestFromList(PROVIDERS, case_sensitive=False),
+            "dataset": PathSuggester(),
+        }.get(field_id)
         return Input(
             id=field_id,
             suggester=suggester,
-            type=kind,
+            type="integer" if field_id == "max_iterations" else "text",
             placeholder=PLACEHOLDERS.get(field_id, ""),
             compact=True,
         )
 
-    def hint_for(self, field_id: str, hint: str) -> str:
+    def hint_for(self, field_id: str) -> str:
+        hint = HINTS[field_id]
         if field_id == "provider" and self.plexe.connection.is_local:
             return hint + " The local engine records it but does not use it."
         if field_id == "dataset" and not self.plexe.connection.is_local:
@@ -190,25 +214,42 @@ class BuildScreen(Screen[None]):
         return hint
 
     def on_mount(self) -> None:
-        if self.source is not None:
-            self.title = f"Resubmit {self.source.label}"
-            self.fill(values_from_job(self.source))
-        else:
-            self.title = "New build"
+        self.title = f"Resubmit {self.source.label}" if self.source else "New build"
         self.query_one("#upload-progress").display = False
+        self.query_one("#preview").display = False
+        self.restore_values()
         self.query_one("#model_name", Input).focus()
+        self.refresh_form()
+
+    def restore_values(self) -> None:
+        draft = self.plexe.drafts.load(self.draft_key)
+        if draft is not None:
+            self.fill(
+                FormValues(**{k: v for k, v in draft.items() if k in FIELD_LABELS})
+            )
+            self.set_status("Restored the form you had not sent yet.")
+        elif self.source is not None:
+            self.fill(self.original)
+        elif self.prefill is not None:
+            self.fill(self.prefill)
+
+    # Reading and writing the fields
 
     def fill(self, values: FormValues) -> None:
-        for field_id, _, _ in FIELDS:
-            text = getattr(values, field_id)
-            if field_id == "goal":
-                self.query_one("#goal", TextArea).text = text
-            else:
-                self.query_one(f"#{field_id}", Input).value = text
+        self.syncing = True
+        try:
+            for field_id in FIELD_LABELS:
+                text = getattr(values, field_id)
+                if field_id == "goal":
+                    self.query_one("#goal", TextArea).text = text
+                else:
+                    self.query_one(f"#{field_id}", Input).value = text
+        finally:
+            self.syncing = False
 
     def values(self) -> FormValues:
         values = FormValues()
-        for field_id, _, _ in FIELDS:
+        for field_id in FIELD_LABELS:
             if field_id == "goal":
                 text = self.query_one("#goal", TextArea).text
             else:
@@ -216,31 +257,83 @@ class BuildScreen(Screen[None]):
             setattr(values, field_id, text)
         return values
 
+    def set_field(self, field_id: str, text: str) -> None:
+        """Change a field from code, without counting it as the user's edit."""
+        self.syncing = True
+        try:
+            self.query_one(f"#{field_id}", Input).value = text
+        finally:
+            self.syncing = False
+
+    # Checking
+
     def check(self) -> CheckedForm | None:
         """Show each problem beside its field; return the form when it is valid."""
-        result = check_form(
-            self.values(), dataset_required=self.plexe.connection.is_local
-        )
-        for field_id, _, _ in FIELDS:
-            shown = field_id in self.touched
-            self.show_error(field_id, result.errors.get(field_id) if shown else None)
-        return result.form
+        required = self.plexe.connection.is_local
+        result = check_form(self.values(), dataset_required=required)
+        preview_error = self.preview.error if self.preview else None
+        for field_id in FIELD_LABELS:
+            message = result.errors.get(field_id) or self.server_errors.get(field_id)
+            if field_id == "dataset" and message is None and preview_error:
+                message = preview_error
+            self.show_error(field_id, message if field_id in self.touched else None)
+
+        valid = result.form is not None and preview_error is None
+        self.query_one("#submit", Button).disabled = not valid or self.busy
+        return result.form if valid else None
+
+    @property
+    def busy(self) -> bool:
+        return self.submit_worker is not None and self.submit_worker.is_running
 
     def show_error(self, field_id: str, message: str | None) -> None:
         error = self.query_one(f"#{field_id}-error", Static)
         error.update(message or "")
         error.display = bool(message)
 
-    @on(Input.Changed)
-    def input_changed(self, event: Input.Changed) -> None:
-        if event.input.id:
-            self.touched.add(event.input.id)
+    def show_note(self, field_id: str, message: str | None) -> None:
+        note = self.query_one(f"#{field_id}-note", Static)
+        note.update(message or "")
+        note.display = bool(message)
+
+    def refresh_form(self) -> None:
+        """Bring every derived part up to date with the fields."""
+        self.current = self.values()
+        self.update_preview()
+        self.update_notes()
+        self.update_changes()
         self.check()
 
-    @on(TextArea.Changed)
+    # Events
+
+    @on(Input.Changed)
+    def input_changed(self, event: Input.Changed) -> None:
+        field_id = event.input.id or ""
+        if not self.syncing:
+            self.touched.add(field_id)
+            self.server_errors.pop(field_id, None)
+            if field_id in ("input_schema", "output_schema"):
+                self.schemas_typed()
+            self.schedule_draft()
+        self.refresh_form()
+
+    @on(TextArea.Changed, "#goal")
     def goal_changed(self) -> None:
-        self.touched.add("goal")
-        self.check()
+        if not self.syncing:
+            self.touched.add("goal")
+            self.server_errors.pop("goal", None)
+            self.schedule_draft()
+        self.refresh_form()
+
+    @on(SchemaEditor.Changed)
+    def schema_edited(self) -> None:
+        self.write_schemas()
+        self.schedule_draft()
+        self.refresh_form()
+
+    @on(Input.Submitted)
+    def input_submitted(self) -> None:
+        self.focus_next()
 
     @on(Button.Pressed, "#submit")
     def submit_pressed(self) -> None:
@@ -250,97 +343,288 @@ class BuildScreen(Screen[None]):
     def cancel_pressed(self) -> None:
         self.action_cancel()
 
-    @on(Input.Submitted)
-    def input_submitted(self) -> None:
-        self.focus_next()
+    # Dataset preview and schemas
+
+    def update_preview(self) -> None:
+        """Read the start of a local dataset file when the path changes."""
+        dataset = read_dataset(self.query_one("#dataset", Input).value)
+        path = dataset.path.expanduser() if dataset.path else None
+        if path is not None and not path.is_file():
+            path = None
+        if path == self.previewed_path:
+            return
+
+        self.previewed_path = path
+        self.preview = preview_file(path) if path else None
+        section = self.query_one("#preview")
+        section.display = self.preview is not None and self.preview.error is None
+        if self.preview is None or self.preview.error:
+            return
+
+        self.show_preview(self.preview)
+        editor = self.query_one("#schema", SchemaEditor)
+        editor.load(SchemaModel.from_columns(self.preview.columns))
+        self.schemas_typed()
+        if not self.query_one("#model_name", Input).value and path:
+            self.set_field("model_name", suggest_name(path.name))
+            self.name_suggested = True
+
+    def show_preview(self, preview: Preview) -> None:
+        summary = (
+            f"{preview.file_format}, {len(preview.columns)} columns; the first "
+            f"{len(preview.rows)} of {preview.sampled_rows} rows read for this "
+            "preview, with the types guessed from them:"
+        )
+        self.query_one("#preview-summary", Static).update(summary)
+        table = self.query_one("#preview-rows", DataTable)
+        table.clear(columns=True)
+        for column in preview.columns:
+            table.add_column(Text(f"{column.name}\n{column.type}"), key=column.name)
+        for row in preview.rows:
+            table.add_row(*(Text(cell) for cell in row))
+
+    def schemas_typed(self) -> None:
+        """Apply schemas typed as JSON to the columns table, when they are valid."""
+        editor = self.query_one("#schema", SchemaEditor)
+        if not editor.model.columns:
+            return
+        input_schema, input_problem = parse_schema(
+            self.query_one("#input_schema", Input).value
+        )
+        output_schema, output_problem = parse_schema(
+            self.query_one("#output_schema", Input).value
+        )
+        if input_problem or output_problem:
+            return
+        editor.model.apply_schemas(input_schema, output_schema)
+        editor.redraw()
+
+    def write_schemas(self) -> None:
+        """Write the columns table's choices into the JSON schema fields."""
+        model = self.query_one("#schema", SchemaEditor).model
+        for field_id, schema in (
+            ("input_schema", model.input_schema()),
+            ("output_schema", model.output_schema()),
+        ):
+            self.set_field(field_id, json.dumps(schema) if schema else "")
+            self.touched.add(field_id)
+
+    # Notes beside fields
+
+    def update_notes(self) -> None:
+        self.show_note("model_name", self.name_note())
+        self.show_note("metric", self.metric_note())
+        self.show_note("goal", self.target_note())
+
+    def name_note(self) -> str | None:
+        name = self.query_one("#model_name", Input).value.strip()
+        versions = [
+            job.model_version
+            for job in self.plexe.book.ordered()
+            if job.model_name == name and job.server == self.plexe.connection.server
+        ]
+        if not versions:
+            return "Suggested from the file name." if self.name_suggested else None
+        return (
+            f"{name} is already in the job list ({len(versions)} build(s)); "
+            "this build becomes a new version of it."
+        )
+
+    def target_column(self) -> str | None:
+        editor = self.query_one("#schema", SchemaEditor)
+        if editor.model.target:
+            return editor.model.target
+        goal = self.query_one("#goal", TextArea).text
+        names = [column.name for column in editor.model.columns]
+        return column_named_in_goal(goal, names) if names else None
+
+    def target_note(self) -> str | None:
+        editor = self.query_one("#schema", SchemaEditor)
+        if not editor.model.columns:
+            return None
+        target = self.target_column()
+        if editor.suggested_target != target:
+            editor.suggested_target = None if editor.model.target else target
+            editor.redraw()
+        if editor.model.target:
+            return f"Target: {editor.model.target} (chosen in the columns table)."
+        if target:
+            return f"The goal names the column {target}: it will be the target."
+        return (
+            "The goal names none of the dataset's columns: name one, or press t "
+            "on a row of the columns table."
+        )
+
+    def metric_note(self) -> str | None:
+        if self.query_one("#metric", Input).value.strip():
+            return None
+        task = self.query_one("#schema", SchemaEditor).model.task_of(
+            self.target_column()
+        )
+        if task is None or not self.plexe.connection.is_local:
+            return None
+        metric = DEFAULT_METRICS[task]
+        return f"Empty: the local engine optimises {metric} for a {task} target."
+
+    def update_changes(self) -> None:
+        if self.source is None:
+            return
+        lines = describe_changes(self.original, self.values())
+        text = (
+            "Changes from the original build:\n  " + "\n  ".join(lines)
+            if lines
+            else "No changes: the same request runs again as a new version."
+        )
+        self.query_one("#changes", Static).update(text)
+
+    # Drafts
+
+    def schedule_draft(self) -> None:
+        if self.draft_timer is not None:
+            self.draft_timer.stop()
+        self.draft_timer = self.set_timer(DRAFT_DELAY, self.save_draft, name="draft")
+
+    def save_draft(self) -> None:
+        if self.sent:
+            return
+        values = self.current
+        if values == self.original and self.prefill is None:
+            self.plexe.drafts.clear(self.draft_key)
+            return
+        self.plexe.drafts.save(self.draft_key, vars(values))
+
+    def on_unmount(self) -> None:
+        if self.draft_timer is not None:
+            self.draft_timer.stop()
+            self.save_draft()
+
+    # Actions
 
     def action_submit(self) -> None:
-        if self.submitting:
+        if self.busy:
             return
-        self.touched.update(field_id for field_id, _, _ in FIELDS)
+        self.touched.update(FIELD_LABELS)
         form = self.check()
         if form is None:
-            self.set_status("Fix the fields marked above, then submit again.")
+            self.set_status("Fix the fields marked in red, then submit again.")
             return
-        self.submitting = True
-        self.query_one("#submit", Button).disabled = True
-        self.run_worker(self.send(form), name="submit", exit_on_error=False)
-
-    def action_cancel(self) -> None:
-        if not self.submitting:
-            self.dismiss()
+        self.submit_worker = self.run_worker(
+            self.send(form), name="submit", exit_on_error=False
+        )
+        self.check()
+        self.query_one("#cancel", Button).label = "Cancel upload"
 
     async def send(self, form: CheckedForm) -> None:
-        """Upload the file if there is one, start the build, then open its detail."""
+        """Upload the file if needed, start the build, then open its detail."""
         from plexe_tui.ui.screens.detail import DetailScreen
 
+        bar = self.query_one("#upload-progress", ProgressBar)
         try:
-            job = await self.start_build(form)
+            self.set_status(f"Connecting to {self.plexe.connection.label}…")
+            client = await self.plexe.connection.client()
+            submission = Submission(
+                client,
+                self.plexe.connection.server,
+                self.plexe.uploads,
+                on_status=self.set_status,
+                on_progress=lambda sent, total: self.show_progress(bar, sent, total),
+            )
+            job = await submission.run(form, self.source)
         except ApiError as exc:
             self.show_server_error(exc)
+            self.submit_ended()
             return
-        finally:
-            self.submitting = False
-            self.query_one("#submit", Button).disabled = False
+        except BaseException:
+            self.submit_ended()  # Cancelled, or a bug the worker reports.
+            raise
 
+        self.sent = True
+        self.plexe.drafts.clear(self.draft_key)
         self.plexe.add_job(job)
         self.app.switch_screen(DetailScreen(job.key))
 
-    async def start_build(self, form: CheckedForm) -> Job:
-        self.set_status(f"Connecting to {self.plexe.connection.label}…")
-        client = await self.plexe.connection.client()
-        request = form.request
+    def submit_ended(self) -> None:
+        """Put the form back in its editing state after a submit that did not build."""
+        self.query_one("#upload-progress").display = False
+        self.query_one("#cancel", Button).label = "Cancel"
+        self.call_after_refresh(self.check)
 
-        if form.dataset.kind == "file":
-            assert form.dataset.path is not None
-            upload_id = await self.upload(client, form.dataset.path)
-            request = dataclasses.replace(request, upload_id=upload_id)
-
-        self.set_status(f"Starting the build of {form.model_name}…")
-        ref = await client.start_build(form.model_name, request)
-        return Job(
-            model_name=ref.model_name,
-            model_version=ref.model_version,
-            server=self.plexe.connection.server,
-            goal=request.goal,
-            status=ref.status,
-            dataset=dataset_record(form),
-            upload_id=request.upload_id,
-            input_schema=request.input_schema,
-            output_schema=request.output_schema,
-            metric=request.metric,
-            max_iterations=request.max_iterations,
-            provider=request.provider,
-            parent=self.source.key if self.source else None,
-        )
-
-    async def upload(self, client: PlexeClient, path: Path) -> str:
-        """Send the file with a progress bar; return the upload id."""
-        bar = self.query_one("#upload-progress", ProgressBar)
+    def show_progress(self, bar: ProgressBar, sent: int, total: int) -> None:
         bar.display = True
-        started = time.monotonic()
-        size = path.stat().st_size
-        bar.update(total=max(size, 1), progress=0)
-        self.set_status(f"Uploading {path.name} ({size / 1e6:.1f} MB)…")
+        bar.update(total=max(total, 1), progress=sent)
 
-        def on_progress(sent: int, total: int) -> None:
-            bar.update(total=max(total, 1), progress=sent)
-            rate = sent / max(time.monotonic() - started, 1e-3)
-            self.set_status(
-                f"Uploading {path.name}: {sent / 1e6:.1f} of {total / 1e6:.1f} MB, "
-                f"{rate / 1e6:.1f} MB/s"
-            )
+    def action_cancel(self) -> None:
+        if self.busy and self.submit_worker is not None:
+            self.submit_worker.cancel()
+            self.set_status("Cancelled: nothing was built, and the form is as it was.")
+            return
+        if self.values() == self.original and self.prefill is None:
+            self.dismiss()
+            return
 
+        from plexe_tui.ui.screens.confirm import ChoiceScreen
+
+        question = "Leave this form? Keep it as a draft to finish later, or discard it."
+        choices = [("keep", "Keep draft"), ("discard", "Discard"), ("cancel", "Stay")]
+        self.app.push_screen(ChoiceScreen(question, choices), self.leave)
+
+    def leave(self, choice: str | None) -> None:
+        if choice == "keep":
+            self.save_draft()
+            self.draft_timer = None
+            self.dismiss()
+        elif choice == "discard":
+            self.sent = True
+            self.plexe.drafts.clear(self.draft_key)
+            self.dismiss()
+
+    def action_browse(self) -> None:
+        from plexe_tui.ui.screens.pickers import FilePickerScreen
+
+        current = read_dataset(self.query_one("#dataset", Input).value)
+        start = Path.cwd()
+        if current.path is not None:
+            candidate = current.path.expanduser()
+            start = candidate if candidate.is_dir() else candidate.parent
+            if not start.is_dir():
+                start = Path.cwd()
+        self.app.push_screen(FilePickerScreen(start), self.file_chosen)
+
+    def file_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.query_one("#dataset", Input).value = str(path)
+            self.query_one("#dataset", Input).focus()
+
+    def action_list_uploads(self) -> None:
+        self.run_worker(self.pick_upload(), name="uploads", exit_on_error=False)
+
+    async def pick_upload(self) -> None:
+        from plexe_tui.ui.screens.pickers import UploadPickerScreen
+
+        self.set_status("Listing the server's uploads…")
         try:
-            return await client.upload_file(path, on_progress=on_progress)
-        finally:
-            bar.display = False
+            client = await self.plexe.connection.client()
+            uploads = await client.list_uploads()
+        except ApiError as exc:
+            self.set_status(f"Cannot list the uploads: {exc.message}")
+            return
+        if not uploads:
+            self.set_status("The server has no uploads yet; choose a local file.")
+            return
+        self.set_status("")
+        self.app.push_screen(UploadPickerScreen(uploads), self.upload_chosen)
+
+    def upload_chosen(self, upload_id: str | None) -> None:
+        if upload_id is not None:
+            self.query_one("#dataset", Input).value = upload_id
 
     def show_server_error(self, exc: ApiError) -> None:
         field_id = SERVER_FIELDS.get(exc.field or "")
         if field_id is not None:
+            self.touched.add(field_id)
+            self.server_errors[field_id] = exc.message
             self.show_error(field_id, exc.message)
-            self.set_status("The server rejected the build; see the marked field.")
+            self.set_status("The server rejected the build; see the field in red.")
         else:
             self.set_status(f"The build was not started: {exc.message}")
 

@@ -38,6 +38,7 @@ class DetailScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll the server now"),
         Binding("s", "resubmit", "Resubmit", id="resubmit", tooltip="Build again"),
         Binding("y", "copy_error", "Copy error", id="copy-error", show=False),
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -201,12 +202,22 @@ class DetailScreen(Screen[None]):
             ("Created", absolute_time(job.created_at)),
             ("Updated", absolute_time(job.updated_at)),
             ("Resubmitted from", _parent_label(job.parent)),
+            ("Resubmitted as", self.children_text(job)),
         ]
         for name, value in rows:
             if value is None or value == "":
                 value = "—"
             table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
         return table
+
+    def children_text(self, job: Job) -> str | None:
+        """Return the labels of the builds resubmitted from this one."""
+        children = [
+            other.label
+            for other in self.plexe.book.ordered()
+            if other.parent == job.key
+        ]
+        return ", ".join(reversed(children)) or None
 
     def update_poll_line(self) -> None:
         job = self.job

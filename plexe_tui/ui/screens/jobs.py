@@ -28,10 +28,25 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("updated", "Updated", 12),
 )
 
-EMPTY_TEXT = (
-    "No jobs yet. Press n to describe a model build: a goal in plain words and a "
-    "CSV or JSON dataset."
-)
+EMPTY_LOCAL = """\
+No jobs yet.
+
+This app is using its local engine: models train on this machine with
+scikit-learn, and nothing leaves it. To use the hosted Plexe platform instead,
+quit and start plexe-tui with PLEXE_API_KEY set.
+
+Press t to try a sample: a build on 569 breast tumour biopsies that predicts
+the diagnosis. It takes under a minute.
+Press n to describe a build of your own: a goal in plain words and a CSV or
+JSON file."""
+
+EMPTY_REMOTE = """\
+No jobs yet on {server}.
+
+Press n to describe a build: a goal in plain words, and a CSV or JSON file, an
+upload id or a URL. The hosted platform can also generate data from the goal.
+Press t to try a sample: a build on 569 breast tumour biopsies that predicts
+the diagnosis."""
 
 # Seconds between redraws of relative times ("5 s ago") and the status line.
 CLOCK_TICK = 1.0
@@ -50,6 +65,10 @@ class JobsScreen(Screen[None]):
         ),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll the server now"),
         Binding("s", "resubmit", "Resubmit", id="resubmit", tooltip="Build again"),
+        Binding(
+            "t", "try_sample", "Try a sample", id="sample", tooltip="Build a sample"
+        ),
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -62,7 +81,7 @@ class JobsScreen(Screen[None]):
         yield Header()
         yield Static(id="server-line", markup=False)
         yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        yield Static(EMPTY_TEXT, id="empty", markup=False)
+        yield Static("", id="empty", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -88,8 +107,13 @@ class JobsScreen(Screen[None]):
             if current is not None and current in {job.key for job in jobs}:
                 table.move_cursor(row=table.get_row_index(current))
 
-        self.query_one("#empty").display = not jobs
+        empty = self.query_one("#empty", Static)
+        empty.display = not jobs
         table.display = bool(jobs)
+        if not jobs:
+            connection = self.plexe.connection
+            text = EMPTY_LOCAL if connection.is_local else EMPTY_REMOTE
+            empty.update(text.format(server=connection.label))
 
     def row_cells(self, job: Job) -> list[Text]:
         now = self.plexe.clock()
@@ -195,6 +219,16 @@ class JobsScreen(Screen[None]):
         from plexe_tui.ui.screens.build import BuildScreen
 
         self.app.push_screen(BuildScreen(source=job))
+
+    def action_try_sample(self) -> None:
+        from plexe_tui.samples import SAMPLE_DATASET, SAMPLE_GOAL, SAMPLE_NAME
+        from plexe_tui.ui.form_rules import FormValues
+        from plexe_tui.ui.screens.build import BuildScreen
+
+        values = FormValues(
+            model_name=SAMPLE_NAME, goal=SAMPLE_GOAL, dataset=str(SAMPLE_DATASET)
+        )
+        self.app.push_screen(BuildScreen(values=values))
 
     def action_cursor_down(self) -> None:
         self.query_one("#jobs", DataTable).action_cursor_down()

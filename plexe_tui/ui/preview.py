@@ -1,0 +1,244 @@
+"""A local look at a dataset before it is sent: the first rows and column types.
+
+Reads only the start of the file with the standard library, so the preview is
+instant even for a file of several gigabytes and needs neither the server nor
+pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREVIEW_ROWS = 8
+# Rows read to guess column types; more rows make a better guess but a slower
+# preview, and the server decides the real types anyway.
+SAMPLE_ROWS = 200
+# Bytes read from the start of the file: enough for SAMPLE_ROWS of wide rows.
+SAMPLE_BYTES = 1024 * 1024
+ENCODINGS = ("utf-8-sig", "latin-1")
+DELIMITERS = ",;\t|"
+
+# Type names of the API's schemas.
+INT, FLOAT, BOOL, STR = "int", "float", "bool", "str"
+TRUE_WORDS = frozenset({"true", "false", "yes", "no"})
+MISSING_WORDS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+# A text column with at most this many distinct values (and repeats) is a
+# category: a good classification target.
+MAX_CLASSES = 20
+
+
+@dataclass
+class Column:
+    """One column of the preview with its guessed type."""
+
+    name: str
+    type: str
+    distinct: int
+    """Distinct non-missing values in the sample."""
+    missing: int
+    """Missing values in the sample."""
+
+    @property
+    def looks_categorical(self) -> bool:
+        """Whether the column looks like classes rather than a quantity."""
+        if self.type in (STR, BOOL):
+            return True
+        return self.type == INT and self.distinct <= MAX_CLASSES
+
+
+@dataclass
+class Preview:
+    """The start of a dataset, or the reason it cannot be read."""
+
+    columns: list[Column] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    """The first PREVIEW_ROWS rows, as text."""
+    sampled_rows: int = 0
+    file_format: str = ""
+    error: str | None = None
+
+    def column(self, name: str) -> Column | None:
+        """Return the column with this name, if any."""
+        return next((column for column in self.columns if column.name == name), None)
+
+
+def preview_file(path: Path) -> Preview:
+    """Read the start of a CSV, TSV, JSON or JSON-lines file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SAMPLE_BYTES)
+            truncated = bool(handle.read(1))
+    except OSError as exc:
+        return Preview(error=f"Cannot read {path}: {exc.strerror}.")
+
+    if b"\x00" in head[:4096]:
+        return Preview(error=f"{path.name} is a binary file, not CSV or JSON text.")
+    text = _decode(head)
+    if not text.strip():
+        return Preview(error=f"{path.name} is empty.")
+
+    stripped = text.lstrip()
+    if path.suffix.lower() in (".jsonl", ".ndjson") or (
+        stripped.startswith("{") and path.suffix.lower() != ".json"
+    ):
+        return _preview_records(_json_lines(text, truncated), "JSON lines", path)
+    if stripped.startswith("[") or path.suffix.lower() == ".json":
+        return _preview_json(text, truncated, path)
+    return _preview_csv(text, truncated, path)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1", errors="replace")
+
+
+def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
+    lines = text.splitlines()
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]  # The last line may be cut in the middle.
+    sample = "\n".join(lines[: SAMPLE_ROWS + 1])
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 5)[0], delimiters=DELIMITERS)
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+
+    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    if not rows:
+        return Preview(error=f"{path.name} has no header row.")
+    header, body = rows[0], [row for row in rows[1:] if row]
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        return Preview(
+            error=f"{path.name} repeats column names: {', '.join(duplicates)}. "
+            "Rename them so each column has its own name."
+        )
+    if not body:
+        return Preview(error=f"{path.name} has a header but no rows.")
+
+    name = {",": "CSV", ";": "CSV (semicolons)", "\t": "TSV", "|": "CSV (pipes)"}
+    records = [dict(zip(header, row, strict=False)) for row in body]
+    return _build(header, records, name.get(delimiter, "CSV"))
+
+
+def _json_lines(text: str, truncated: bool) -> list[object]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if truncated and lines:
+        lines = lines[:-1]
+    records: list[object] = []
+    for line in lines[:SAMPLE_ROWS]:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            records.append(None)
+    return records
+
+
+def _preview_json(text: str, truncated: bool, path: Path) -> Preview:
+    if truncated:
+        return Preview(
+            error=f"{path.name} is a JSON array larger than "
+            f"{SAMPLE_BYTES // 1024} KiB; the preview reads JSON lines files "
+            "in part, but not arrays. The server reads it whole."
+        )
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Preview(
+            error=f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}."
+        )
+    if not isinstance(records, list):
+        return Preview(
+            error=f"{path.name} must hold an array of records, not a single value."
+        )
+    return _preview_records(records[:SAMPLE_ROWS], "JSON", path)
+
+
+def _preview_records(records: list[object], file_format: str, path: Path) -> Preview:
+    if not records:
+        return Preview(error=f"{path.name} has no records.")
+    if not all(isinstance(record, dict) for record in records):
+        return Preview(error=f"{path.name} must contain JSON objects, one per record.")
+
+    header: list[str] = []
+    for record in records:
+        assert isinstance(record, dict)
+        header.extend(str(key) for key in record if str(key) not in header)
+    rows = [
+        {str(key): _cell(value) for key, value in record.items()}
+        for record in records
+        if isinstance(record, dict)
+    ]
+    return _build(header, rows, file_format)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _build(
+    header: list[str], records: list[dict[str, str]], file_format: str
+) -> Preview:
+    columns = [
+        _column(name, [record.get(name, "") for record in records]) for name in header
+    ]
+    rows = [
+        [record.get(name, "") for name in header] for record in records[:PREVIEW_ROWS]
+    ]
+    return Preview(
+        columns=columns, rows=rows, sampled_rows=len(records), file_format=file_format
+    )
+
+
+def _column(name: str, values: list[str]) -> Column:
+    present = [
+        value.strip() for value in values if value.strip().lower() not in MISSING_WORDS
+    ]
+    return Column(
+        name=name,
+        type=guess_type(present),
+        distinct=len(set(present)),
+        missing=len(values) - len(present),
+    )
+
+
+def guess_type(values: list[str]) -> str:
+    """Guess the API type name of a column from its non-missing text values."""
+    if not values:
+        return STR
+    lowered = {value.lower() for value in values}
+    if lowered <= TRUE_WORDS:
+        return BOOL
+    if all(_is_int(value) for value in values):
+        return INT
+    if all(_is_float(value) for value in values):
+        return FLOAT
+    return STR
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,111 @@
+"""Modal screens that choose a dataset: a local file, or an upload on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, DirectoryTree, Label, Static
+
+from plexe_tui.api import UploadInfo
+from plexe_tui.ui.form_rules import DATA_SUFFIXES
+
+
+class DataFileTree(DirectoryTree):
+    """A directory tree that shows folders and data files only, hidden ones left out."""
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        return [
+            path
+            for path in paths
+            if not path.name.startswith(".")
+            and (path.is_dir() or path.suffix.lower() in DATA_SUFFIXES)
+        ]
+
+
+class FilePickerScreen(ModalScreen[Path | None]):
+    """Browse folders and choose a CSV or JSON file; escape returns None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Cancel", tooltip="Close without choosing"),
+        Binding("backspace", "parent", "Up a folder", tooltip="Show the parent folder"),
+    ]
+
+    def __init__(self, start: Path) -> None:
+        super().__init__()
+        self.start = start
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker"):
+            yield Label("Choose a dataset file", classes="picker-title")
+            yield Static(str(self.start), id="picker-folder", markup=False)
+            yield DataFileTree(self.start, id="picker-tree")
+            yield Static(
+                "enter opens a folder or chooses a file · backspace goes up · "
+                "escape cancels",
+                classes="hint",
+                markup=False,
+            )
+
+    @on(DirectoryTree.FileSelected)
+    def file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.dismiss(event.path)
+
+    def action_parent(self) -> None:
+        tree = self.query_one(DataFileTree)
+        parent = Path(tree.path).parent
+        tree.path = parent
+        self.query_one("#picker-folder", Static).update(str(parent))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class UploadPickerScreen(ModalScreen[str | None]):
+    """Choose one of the server's uploads; escape returns None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Cancel", tooltip="Close without choosing"),
+    ]
+
+    def __init__(self, uploads: list[UploadInfo]) -> None:
+        super().__init__()
+        self.uploads = uploads
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker"):
+            yield Label("Choose an upload on the server", classes="picker-title")
+            yield DataTable(id="upload-table", cursor_type="row", zebra_stripes=True)
+            yield Static("enter chooses · escape cancels", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#upload-table", DataTable)
+        for key, label in (("id", "Upload id"), ("file", "File"), ("size", "Size")):
+            table.add_column(label, key=key)
+        table.add_column("Status", key="status")
+        table.add_column("Created", key="created")
+        for upload in self.uploads:
+            size = (
+                "" if upload.size_bytes is None else f"{upload.size_bytes / 1e6:.1f} MB"
+            )
+            table.add_row(
+                Text(upload.upload_id),
+                Text(upload.filename or ""),
+                Text(size),
+                Text(upload.status or ""),
+                Text(upload.created_at or ""),
+                key=upload.upload_id,
+            )
+
+    @on(DataTable.RowSelected)
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(None if event.row_key.value is None else str(event.row_key.value))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
