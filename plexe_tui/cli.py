@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default: %(default)s)",
     )
     engine.add_argument(
-        "--port", type=int, default=8765, help="TCP port (default: %(default)s)"
+        "--port", type=port_number, default=8765, help="TCP port (default: %(default)s)"
     )
     engine.add_argument(
         "--data-dir",
@@ -87,6 +88,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-with-stdin", action="store_true", help=argparse.SUPPRESS
     )
     return parser
+
+
+def port_number(text: str) -> int:
+    """Parse a TCP port for argparse: a whole number from 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not between 0 and 65535")
+    return port
+
+
+def check_base_url(text: str) -> str:
+    """Return the URL without a trailing slash; raise ValueError naming the fix.
+
+    Jobs are stored under their server's URL, so `http://host/` and
+    `http://host` must be the same string.
+    """
+    url = text.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"Invalid server URL {text!r}: use http:// or https:// and a host, "
+            "e.g. http://127.0.0.1:8765."
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError:
+        raise ValueError(
+            f"Invalid server URL {text!r}: the port must be from 0 to 65535."
+        ) from None
+    return url
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,13 +153,22 @@ def run_engine(args: argparse.Namespace) -> int:
     if args.exit_with_stdin:
         threading.Thread(target=_stop_on_stdin_eof, daemon=True).start()
     data_dir = args.data_dir or paths.data_dir() / "engine"
+    if data_dir.exists() and not data_dir.is_dir():
+        print(
+            f"plexe-tui: --data-dir {data_dir} is a file; give a folder (it is "
+            "created if missing).",
+            file=sys.stderr,
+        )
+        return 2
     serve(host=args.host, port=args.port, data_dir=data_dir, fd=args.fd)
     return 0
 
 
 def _stop_on_stdin_eof() -> None:
     """Wait for standard input to close, then stop this process like Ctrl+C would."""
-    while sys.stdin.buffer.read(4096):
+    # os.read, not sys.stdin: a thread blocked in a buffered read holds the
+    # buffer's lock, which makes interpreter shutdown abort.
+    while os.read(0, 4096):
         pass
     logging.getLogger(__name__).info("The app closed the engine's input; stopping")
     os.kill(os.getpid(), signal.SIGTERM)
@@ -137,6 +180,13 @@ def run_app(args: argparse.Namespace) -> int:
     base_url = args.base_url or os.environ.get("PLEXE_BASE_URL") or None
     if base_url is None and api_key:
         base_url = HOSTED_BASE_URL
+    if base_url is not None:
+        try:
+            base_url = check_base_url(base_url)
+        except ValueError as exc:
+            source = "--base-url" if args.base_url else "PLEXE_BASE_URL"
+            print(f"plexe-tui: {exc} (from {source})", file=sys.stderr)
+            return 2
 
     if base_url is None:
         from plexe_tui.engine.launcher import INSTALL_HINT, missing_engine_modules

@@ -140,3 +140,51 @@ def test_engine_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert (tmp_path / "engine").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not-a-url", "use http:// or https://"),
+        ("ftp://127.0.0.1:1", "use http:// or https://"),
+        (" ", "use http:// or https://"),
+        ("http://127.0.0.1:99999", "the port must be from 0 to 65535"),
+    ],
+)
+def test_invalid_base_url_exits_2(tmp_path: Path, url: str, expected: str) -> None:
+    result = run_cli("--base-url", url, home=tmp_path)
+
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_env_base_url_named(tmp_path: Path) -> None:
+    result = run_cli(home=tmp_path, env={"PLEXE_BASE_URL": "not-a-url"})
+
+    assert result.returncode == 2
+    assert "PLEXE_BASE_URL" in result.stderr
+
+
+def test_base_url_trailing_slash_dropped() -> None:
+    from plexe_tui.cli import check_base_url
+
+    assert check_base_url("http://127.0.0.1:8765/") == "http://127.0.0.1:8765"
+
+
+def test_engine_port_out_of_range(tmp_path: Path) -> None:
+    result = run_cli("engine", "--port", "99999", home=tmp_path)
+
+    assert result.returncode == 2
+    assert "port 99999 is not between 0 and 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_engine_data_dir_file_rejected(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "data.json"
+    not_a_folder.write_text("[]")
+
+    result = run_cli("engine", "--data-dir", str(not_a_folder), home=tmp_path)
+
+    assert result.returncode == 2
+    assert "is a file; give a folder" in result.stderr

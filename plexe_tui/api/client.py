@@ -219,7 +219,8 @@ class PlexeClient:
             ) from exc
         except httpx.TransportError as exc:
             raise errors.NetworkError(
-                f"Cannot reach {self.base_url}: {_reason(exc)}."
+                f"Cannot reach {self.base_url}: {_reason(exc)}. Check that the "
+                "server runs and that the URL (--base-url or PLEXE_BASE_URL) is right."
             ) from exc
 
         _raise_for_status(response)

@@ -119,6 +119,11 @@ class LocalEngine:
             f"See {self.log_path} for its log."
         )
 
+    @property
+    def exited(self) -> bool:
+        """Whether the child was started and has since exited."""
+        return self._process is not None and self._process.poll() is not None
+
     def stop(self) -> None:
         """Stop the child: close its input, then SIGKILL if it does not exit in time.
 
@@ -148,8 +153,20 @@ class LocalEngine:
 
     def _exit_message(self) -> str:
         code = self._process.returncode if self._process else None
-        tail = ""
-        if self.log_path is not None and self.log_path.exists():
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
-            tail = f" Last log line: {lines[-1]}" if lines else ""
-        return f"The local engine exited with status {code} before it was ready.{tail}"
+        reason = self._log_reason()
+        detail = f" {reason}" if reason else ""
+        where = f" See {self.log_path}." if self.log_path else ""
+        return (
+            f"The local engine exited with status {code} before it was ready."
+            f"{detail}{where}"
+        )
+
+    def _log_reason(self) -> str:
+        """Return the engine's last error message from its log, if any."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        errors = [line for line in lines[-50:] if " ERROR " in line]
+        if not errors:
+            return ""
+        return errors[-1].split(": ", 1)[-1]

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 import tomli_w
 
@@ -79,12 +86,27 @@ class Job:
 
     @classmethod
     def from_toml(cls, table: dict[str, Any]) -> Job:
-        """Build a job from a TOML table, ignoring fields this version does not know."""
-        known = {item.name for item in dataclasses.fields(cls)}
-        values = {name: value for name, value in table.items() if name in known}
-        for required in ("model_name", "model_version", "server", "goal"):
-            if not isinstance(values.get(required), str):
-                raise ValueError(f"a job without a text {required}")
+        """Build a job from a TOML table.
+
+        Fields this version does not know are ignored, and an optional field of
+        the wrong type (a hand edit, say) is cleared and logged. A required field
+        that is missing or not text raises ValueError.
+        """
+        values: dict[str, Any] = {}
+        for name, value in table.items():
+            kind = FIELD_KINDS.get(name)
+            if kind is None:
+                continue
+            if _has_kind(value, kind):
+                values[name] = float(value) if kind is float else value
+            elif name in REQUIRED_FIELDS:
+                raise ValueError(f"its {name} is {value!r}, not text")
+            else:
+                log.warning("Cleared %s=%r of a job: expected %s", name, value, kind)
+
+        for required in REQUIRED_FIELDS:
+            if required not in values:
+                raise ValueError(f"it has no {required}")
         return cls(**values)
 
 
@@ -99,12 +121,34 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+REQUIRED_FIELDS = ("model_name", "model_version", "server", "goal")
+
+# The Python type each field must have in the file; TOML integers are also
+# accepted where a float is expected.
+FIELD_KINDS: dict[str, type] = {
+    item.name: {"str": str, "float": float, "int": int}.get(
+        item.type.split(" | ")[0] if isinstance(item.type, str) else "", dict
+    )
+    for item in dataclasses.fields(Job)
+}
+
+
+def _has_kind(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
+
+
 @dataclass
 class LoadResult:
     """Jobs read from the file, and a warning to show once when some were not."""
 
     jobs: list[Job]
     warning: str | None = None
+    unreadable: list[Any] = field(default_factory=list)
+    """Job tables this version cannot read, kept to be written back as they are."""
 
 
 class JobStore:
@@ -112,6 +156,7 @@ class JobStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._unreadable: list[Any] = []
 
     def load(self) -> LoadResult:
         """Read every job; move an unreadable file aside and return a warning."""
@@ -141,35 +186,52 @@ class JobStore:
 
         return self._read_jobs(document.get("jobs", []))
 
-    def save(self, jobs: list[Job]) -> None:
-        """Write all jobs, replacing the file atomically."""
-        document = {
-            "version": FORMAT_VERSION,
-            "jobs": [job.to_toml() for job in jobs],
-        }
-        write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
+    def save(self, jobs: list[Job]) -> list[Job]:
+        """Merge with the file on disk, write it atomically, return what was new there.
+
+        Another app instance may have saved jobs since this one loaded, so the
+        file is read again under a lock: jobs only on disk are kept, and for a
+        job in both places the later `updated_at` wins. Tables this version
+        cannot read are written back untouched. The returned jobs are those on
+        disk that were unknown to `jobs` or newer there.
+        """
+        with _file_lock(self.path):
+            disk = self._read_quietly()
+            merged, from_disk = _merge(jobs, disk.jobs)
+            unreadable = _unique(self._unreadable + disk.unreadable)
+            document = {
+                "version": FORMAT_VERSION,
+                "jobs": [job.to_toml() for job in merged] + unreadable,
+            }
+            write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
+        return from_disk
+
+    def _read_quietly(self) -> LoadResult:
+        """Read the file for a merge; an unreadable file counts as empty."""
+        try:
+            document = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return LoadResult(jobs=[])
+        if document.get("version") != FORMAT_VERSION:
+            return LoadResult(jobs=[])
+        jobs, unreadable, _ = _parse_tables(document.get("jobs", []))
+        return LoadResult(jobs=jobs, unreadable=unreadable)
 
     def _read_jobs(self, tables: Any) -> LoadResult:
         if not isinstance(tables, list):
             return self._set_aside("its `jobs` entry is not a list of tables")
 
-        jobs: list[Job] = []
-        skipped = 0
-        for table in tables:
-            if not isinstance(table, dict):
-                log.warning("Skipped a job in %s: %r is not a table", self.path, table)
-                skipped += 1
-                continue
-            try:
-                jobs.append(Job.from_toml(table))
-            except (TypeError, ValueError) as exc:
-                log.warning("Skipped a job in %s: %s", self.path, exc)
-                skipped += 1
-
+        jobs, unreadable, reasons = _parse_tables(tables)
+        self._unreadable = unreadable
         warning = None
-        if skipped:
-            warning = f"Skipped {skipped} unreadable job(s) in {self.path}."
-        return LoadResult(jobs=jobs, warning=warning)
+        if reasons:
+            count = len(reasons)
+            noun = "job" if count == 1 else "jobs"
+            warning = (
+                f"{count} {noun} in {self.path} cannot be read ({reasons[0]}); "
+                "tables among them stay in the file untouched."
+            )
+        return LoadResult(jobs=jobs, unreadable=unreadable, warning=warning)
 
     def _set_aside(self, reason: str) -> LoadResult:
         """Rename the unreadable file so that nothing overwrites it."""
@@ -188,3 +250,72 @@ class JobStore:
             jobs=[],
             warning=f"Cannot read {self.path}: {reason}. It was moved to {aside.name}.",
         )
+
+
+def _parse_tables(tables: Any) -> tuple[list[Job], list[Any], list[str]]:
+    """Return the readable jobs, the unreadable tables, and why each failed.
+
+    A value that is not a table at all is dropped: it cannot be a job of any
+    version.
+    """
+    jobs: list[Job] = []
+    unreadable: list[Any] = []
+    reasons: list[str] = []
+    for table in tables if isinstance(tables, list) else []:
+        if not isinstance(table, dict):
+            log.warning("Dropped %r from the jobs file: it is not a table", table)
+            reasons.append(f"{table!r} is not a table")
+            continue
+        try:
+            jobs.append(Job.from_toml(table))
+        except (TypeError, ValueError) as exc:
+            log.warning("Cannot read a job in the jobs file: %s", exc)
+            unreadable.append(table)
+            reasons.append(str(exc))
+    return jobs, unreadable, reasons
+
+
+def _merge(mine: list[Job], theirs: list[Job]) -> tuple[list[Job], list[Job]]:
+    """Return all jobs (the later update of each key) and those taken from `theirs`."""
+    merged = {job.key: job for job in mine}
+    taken: list[Job] = []
+    for job in theirs:
+        current = merged.get(job.key)
+        if current is None or _is_later(job.updated_at, current.updated_at):
+            merged[job.key] = job
+            taken.append(job)
+    ordered = sorted(merged.values(), key=lambda job: job.created_at, reverse=True)
+    return ordered, taken
+
+
+def _is_later(first: str, second: str) -> bool:
+    try:
+        return datetime.fromisoformat(first) > datetime.fromisoformat(second)
+    except (TypeError, ValueError):
+        return False
+
+
+def _unique(tables: list[Any]) -> list[Any]:
+    unique: list[Any] = []
+    for table in tables:
+        if table not in unique:
+            unique.append(table)
+    return unique
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `<path>.lock` so that two apps do not interleave.
+
+    NOTE: fcntl exists only on Unix; elsewhere saves are not locked.
+    """
+    if fcntl is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.signal import Signal
 
 from plexe_tui.api import ApiError, BuildStatus
-from plexe_tui.api.errors import AuthError
+from plexe_tui.api.errors import AuthError, NotFoundError
 from plexe_tui.store import Job, JobStore
 from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
@@ -128,6 +128,15 @@ class PlexeApp(App[None]):
 
     async def _poll_active(self) -> None:
         """Fetch the status of every unfinished build on this server."""
+        if await self.connection.restart_if_exited():
+            self.notify(
+                "The local engine stopped unexpectedly and was started again; "
+                "unfinished builds resume.",
+                title="Server",
+                severity="warning",
+                markup=False,
+            )
+            self.server_changed.publish(None)
         client = await self.connection.client()
         jobs = self.book.active(self.connection.server)
         if not jobs:
@@ -143,6 +152,10 @@ class PlexeApp(App[None]):
         for job, answer in zip(jobs, answers, strict=True):
             if isinstance(answer, BuildStatus):
                 if self.book.apply_status(job.key, answer):
+                    changed.add(job.key)
+            elif isinstance(answer, NotFoundError):
+                log.warning("%s is unknown to its server: %s", job.label, answer)
+                if self.book.mark_missing(job.key, answer.message):
                     changed.add(job.key)
             elif isinstance(answer, ApiError):
                 log.warning("Status of %s failed: %s", job.label, answer.message)
@@ -172,6 +185,14 @@ class PlexeApp(App[None]):
         self.jobs_changed.publish(keys)
         self.request_save()
 
+    def take_jobs_from_disk(self, jobs: list[Job]) -> None:
+        """Show jobs another app instance saved, without saving again for them."""
+        if not jobs:
+            return
+        for job in jobs:
+            self.book.add(job)
+        self.jobs_changed.publish({job.key for job in jobs})
+
     def request_save(self) -> None:
         """Write the jobs file off the UI's path; saves never overlap."""
         self._save_pending = True
@@ -183,7 +204,9 @@ class PlexeApp(App[None]):
         try:
             while self._save_pending:
                 self._save_pending = False
-                await asyncio.to_thread(self.book.store.save, self.book.snapshot())
+                snapshot = self.book.snapshot()
+                from_disk = await asyncio.to_thread(self.book.store.save, snapshot)
+                self.take_jobs_from_disk(from_disk)
         except OSError as exc:
             log.error("Cannot write %s: %s", self.book.store.path, exc)
             self.notify(

@@ -28,6 +28,8 @@ class JobBook:
     def __init__(self, store: JobStore) -> None:
         self.store = store
         self._jobs: dict[str, Job] = {}
+        self.missing: set[str] = set()
+        """Keys of jobs their server answered 404 for: no longer polled this run."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""
@@ -51,8 +53,23 @@ class JobBook:
         return [
             job
             for job in self._jobs.values()
-            if job.server == server and not is_terminal(job.status)
+            if job.server == server
+            and not is_terminal(job.status)
+            and job.key not in self.missing
         ]
+
+    def mark_missing(self, key: str, message: str) -> bool:
+        """Record that the server does not know a job; return whether it changed."""
+        job = self._jobs.get(key)
+        if job is None or key in self.missing:
+            return False
+        self.missing.add(key)
+        job.error = (
+            f"The server has no record of this build ({message}). It is no "
+            "longer polled; its data folder may have been removed."
+        )
+        job.updated_at = utc_now()
+        return True
 
     def add(self, job: Job) -> None:
         """Record a new job, or replace one with the same key."""

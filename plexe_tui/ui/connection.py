@@ -76,6 +76,24 @@ class Connection:
         finally:
             self._ready.set()
 
+    async def restart_if_exited(self) -> bool:
+        """Start the local engine again if its process died; return whether it did.
+
+        A build interrupted this way resumes, because the engine re-queues
+        unfinished builds when it starts.
+        """
+        engine = self._engine
+        if engine is None or not engine.exited:
+            return False
+        log.warning("The local engine exited; starting it again")
+        self._ready.clear()
+        old_client, self._client = self._client, None
+        if old_client is not None:
+            await old_client.aclose()
+        self.error = None
+        await self.open()
+        return True
+
     async def client(self) -> PlexeClient:
         """Return the client, waiting for the engine to be ready."""
         await self._ready.wait()

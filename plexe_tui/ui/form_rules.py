@@ -11,7 +11,8 @@ from typing import Any, Literal
 from plexe_tui.api import BuildRequest
 from plexe_tui.store import Job
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_NAME_LENGTH = 64
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 MIN_GOAL_WORDS = 2
 MIN_GOAL_CHARACTERS = 8
 MIN_ITERATIONS = 1
@@ -116,8 +117,13 @@ def check_name(text: str) -> str | None:
     """Return a problem with the model name, or None."""
     if not text:
         return "Required: a name for the model, e.g. churn-predictor."
+    if len(text) > MAX_NAME_LENGTH:
+        return f"Too long: {len(text)} characters; use at most {MAX_NAME_LENGTH}."
     if not NAME_PATTERN.match(text):
-        return "Use 1 to 64 letters, digits, '-' or '_' (no spaces or '/')."
+        return (
+            "Use only ASCII letters (a-z, A-Z), digits, '-' and '_': no spaces, "
+            "'/' or accented letters."
+        )
     return None
 
 
@@ -147,8 +153,10 @@ def check_dataset(dataset: Dataset, *, required: bool) -> str | None:
         assert dataset.path is not None
         if not dataset.path.exists():
             return f"File not found: {dataset.path}. Check the path."
-        if not dataset.path.is_file():
+        if dataset.path.is_dir():
             return f"{dataset.path} is a folder; choose a file inside it."
+        if not dataset.path.is_file():
+            return f"{dataset.path} is not a regular file; choose a CSV or JSON file."
     return None
 
 

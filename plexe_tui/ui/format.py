@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.theme import Theme
 
-from plexe_tui.api.status import BuildState
+from plexe_tui.api.status import BuildState, is_terminal
 from plexe_tui.store import Job
 
 
@@ -41,7 +41,7 @@ def metric_text(job: Job) -> Text:
     """Return `name = value`; while a build runs, its best so far, dimmed."""
     if job.metric_value is not None:
         return Text(f"{job.metric_name or 'metric'} = {job.metric_value:.4g}")
-    if job.best_metric_value is not None:
+    if job.best_metric_value is not None and not is_terminal(job.status):
         name = job.best_metric_name or "metric"
         return Text(f"{name} = {job.best_metric_value:.4g} so far", style="dim")
     return Text("")

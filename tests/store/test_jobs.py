@@ -96,11 +96,26 @@ def test_round_trip_empty_list(store: JobStore, jobs_path: Path) -> None:
     assert tomllib.loads(jobs_path.read_text("utf-8")) == {"version": 1, "jobs": []}
 
 
-def test_save_replaces_previous(store: JobStore) -> None:
+def test_save_keeps_jobs_on_disk(store: JobStore) -> None:
+    """Another app instance's jobs survive this one's save."""
     store.save([minimal_job("1"), minimal_job("2")])
-    store.save([minimal_job("3")])
+    from_disk = store.save([minimal_job("3")])
 
-    assert [j.model_version for j in store.load().jobs] == ["3"]
+    assert sorted(j.model_version for j in store.load().jobs) == ["1", "2", "3"]
+    assert sorted(j.model_version for j in from_disk) == ["1", "2"]
+
+
+def test_save_later_update_wins(store: JobStore, jobs_path: Path) -> None:
+    older = minimal_job("1")
+    older.status, older.updated_at = "building", "2026-01-01T10:00:00+00:00"
+    newer = minimal_job("1")
+    newer.status, newer.updated_at = "completed", "2026-01-01T11:00:00+00:00"
+    JobStore(jobs_path).save([newer])
+
+    from_disk = store.save([older])
+
+    assert [j.status for j in store.load().jobs] == ["completed"]
+    assert [j.status for j in from_disk] == ["completed"]
 
 
 def test_save_creates_folder(store: JobStore, jobs_path: Path) -> None:
@@ -179,7 +194,8 @@ def test_atomic_save_no_temp_files(store: JobStore, jobs_path: Path) -> None:
     store.save([full_job()])
     store.save([full_job(), minimal_job()])
 
-    assert sorted(p.name for p in jobs_path.parent.iterdir()) == ["jobs.toml"]
+    names = sorted(p.name for p in jobs_path.parent.iterdir())
+    assert names == ["jobs.toml", "jobs.toml.lock"]
 
 
 def test_failed_save_keeps_old_file(
@@ -196,7 +212,8 @@ def test_failed_save_keeps_old_file(
         store.save([minimal_job("2")])
 
     assert jobs_path.read_bytes() == before
-    assert sorted(p.name for p in jobs_path.parent.iterdir()) == ["jobs.toml"]
+    names = sorted(p.name for p in jobs_path.parent.iterdir())
+    assert names == ["jobs.toml", "jobs.toml.lock"]
 
 
 def test_api_key_not_in_file(
@@ -383,7 +400,8 @@ def test_bad_job_skipped(store: JobStore, jobs_path: Path) -> None:
 
     assert [j.goal for j in loaded.jobs] == ["good one", "another good one"]
     assert loaded.warning is not None
-    assert "Skipped 2" in loaded.warning
+    assert loaded.warning.startswith("2 jobs in ")
+    assert "cannot be read" in loaded.warning
     assert jobs_path.exists()
     assert aside_files(jobs_path) == []
 
@@ -416,7 +434,8 @@ def test_non_table_job_skipped(store: JobStore, jobs_path: Path) -> None:
 
     assert [j.model_name for j in loaded.jobs] == ["a"]
     assert loaded.warning is not None
-    assert "Skipped 2" in loaded.warning
+    assert loaded.warning.startswith("2 jobs in ")
+    assert "cannot be read" in loaded.warning
 
 
 def test_unknown_fields_ignored(store: JobStore, jobs_path: Path) -> None:
@@ -462,3 +481,53 @@ def test_job_key_and_label() -> None:
 
     assert job.key == f"price:4@{SERVER}"
     assert job.label == "price:4"
+
+
+def test_wrong_type_field_cleared(store: JobStore, jobs_path: Path) -> None:
+    jobs_path.parent.mkdir(parents=True, exist_ok=True)
+    jobs_path.write_text(
+        'version = 1\n\n[[jobs]]\nmodel_name = "a"\nmodel_version = "1"\n'
+        'server = "local"\ngoal = "g"\nbuild_progress = "lots"\n'
+        'metric_value = "high"\nmax_iterations = 2.5\n',
+        encoding="utf-8",
+    )
+
+    (job,) = store.load().jobs
+
+    assert job.build_progress is None
+    assert job.metric_value is None
+    assert job.max_iterations is None
+
+
+def test_integer_metric_read_as_float(store: JobStore, jobs_path: Path) -> None:
+    jobs_path.parent.mkdir(parents=True, exist_ok=True)
+    jobs_path.write_text(
+        'version = 1\n\n[[jobs]]\nmodel_name = "a"\nmodel_version = "1"\n'
+        'server = "local"\ngoal = "g"\nmetric_value = 1\n',
+        encoding="utf-8",
+    )
+
+    (job,) = store.load().jobs
+
+    assert job.metric_value == 1.0
+
+
+def test_unreadable_job_kept_on_save(store: JobStore, jobs_path: Path) -> None:
+    jobs_path.parent.mkdir(parents=True, exist_ok=True)
+    jobs_path.write_text(
+        'version = 1\n\n[[jobs]]\nmodel_name = "old"\nmodel_version = 7\n'
+        'server = "local"\ngoal = "hand edited"\n',
+        encoding="utf-8",
+    )
+    store.load()
+
+    store.save([minimal_job("1")])
+
+    saved = tomllib.loads(jobs_path.read_text(encoding="utf-8"))["jobs"]
+    assert {
+        "model_name": "old",
+        "model_version": 7,
+        "server": "local",
+        "goal": "hand edited",
+    } in saved
+    assert len(saved) == 2

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Static, TextArea
 
 from plexe_tui.api import ApiError, is_terminal
+from plexe_tui.api.errors import NotFoundError
 from plexe_tui.store import Job
 from plexe_tui.ui.description import render_description
 from plexe_tui.ui.format import absolute_time, metric_text, status_text
@@ -130,7 +131,14 @@ class DetailScreen(Screen[None]):
         if job is None:
             return
         client = await self.plexe.connection.client()
-        status = await client.get_status(job.model_name, job.model_version)
+        try:
+            status = await client.get_status(job.model_name, job.model_version)
+        except NotFoundError as exc:
+            if self.plexe.book.mark_missing(self.key, exc.message):
+                self.plexe.jobs_updated({self.key})
+            if self.poller is not None:
+                self.poller.stop()
+            return
         self.plexe.apply_status(self.key, status)
         if is_terminal(status.status) and self.poller is not None:
             self.poller.stop()
@@ -222,8 +230,18 @@ class DetailScreen(Screen[None]):
     def update_poll_line(self) -> None:
         job = self.job
         line = self.query_one("#poll-line", Static)
+        if job is not None and job.server != self.plexe.connection.server:
+            line.update(
+                f"This build ran on {job.server}, and this app is connected to "
+                f"{self.plexe.connection.label}, so it is not polled. Start "
+                "plexe-tui with --base-url for that server to follow it."
+            )
+            return
         if job is None or self.poller is None:
             line.update("")
+            return
+        if job.key in self.plexe.book.missing:
+            line.update("The server has no record of this build; it is not polled.")
             return
         if self.poller.failure:
             text = self.poller.retry_text()

@@ -174,7 +174,8 @@ class JobsScreen(Screen[None]):
             parts.append(f"updated {age} s ago")
 
         active = len(self.plexe.book.active(connection.server))
-        parts.append(f"{len(self.plexe.book)} jobs, {active} active")
+        total = len(self.plexe.book)
+        parts.append(f"{total} {'job' if total == 1 else 'jobs'}, {active} active")
         self.query_one("#server-line", Static).update(" · ".join(parts))
 
     def selected_key(self) -> str | None:
