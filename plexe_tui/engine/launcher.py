@@ -120,6 +120,11 @@ class LocalEngine:
         )
 
     @property
+    def pid(self) -> int | None:
+        """Process id of the child, once started."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def exited(self) -> bool:
         """Whether the child was started and has since exited."""
         return self._process is not None and self._process.poll() is not None

@@ -40,6 +40,11 @@ class Connection:
         self.error: str | None = None
 
     @property
+    def engine(self) -> LocalEngine | None:
+        """The local engine this app started, if any."""
+        return self._engine
+
+    @property
     def is_local(self) -> bool:
         """Whether this app started its own engine."""
         return self._engine is not None

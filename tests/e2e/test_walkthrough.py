@@ -6,7 +6,9 @@ The app starts its own engine process on a loopback port, exactly as
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import time
 import tomllib
 from collections.abc import Callable
@@ -148,3 +150,36 @@ async def test_first_session_builds_and_resubmits(tmp_path: Path) -> None:
         table["model_version"]: table.get("parent") for table in read_jobs(tmp_path)
     }
     assert saved_parents == {"1": None, "2": key}
+
+
+async def test_killed_engine_is_restarted(tmp_path: Path) -> None:
+    app = create_app(settings_for(tmp_path))
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: app.poller.last_success is not None,
+            "the first poll of the engine",
+            BUILD_TIMEOUT,
+        )
+        engine = app.connection.engine
+        assert engine is not None
+        first_pid = engine.pid
+        assert first_pid is not None
+
+        os.kill(first_pid, signal.SIGKILL)
+        await wait_for(
+            pilot,
+            lambda: (
+                engine.pid != first_pid
+                and app.poller.failure is None
+                and app.poller.last_success is not None
+                and not app.connection.starting
+            ),
+            "the engine to be started again",
+            BUILD_TIMEOUT,
+        )
+        client = await app.connection.client()
+        health = await client.health()
+
+    assert health["status"] == "ok"
+    assert engine.exited
