@@ -87,8 +87,9 @@ class SchemaModel:
         self.types[name] = TYPES[(index + 1) % len(TYPES)]
 
     def input_schema(self) -> dict[str, str] | None:
-        """Return the features as a schema; None while the user chose nothing."""
-        if self.target is None and not self.excluded:
+        """Return the features as a schema; None until a role or type is changed."""
+        retyped = any(self.types.get(c.name) != c.type for c in self.columns)
+        if self.target is None and not self.excluded and not retyped:
             return None
         return {
             column.name: self.types[column.name]

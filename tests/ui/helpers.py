@@ -8,16 +8,18 @@ import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli_w
 from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static, TextArea
 
 from plexe_tui.ui.app import AppSettings, PlexeApp, create_app
+from plexe_tui.ui.screens.build import BuildScreen
 from tests.fake_platform import FAKE_API_KEY
 
 NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
@@ -34,6 +36,8 @@ WAIT_STEP_SECONDS = 0.02
 SETTLE_ROUNDS = 50
 
 TERMINAL_SIZE = (120, 40)
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 DATA_DIR = Path(__file__).parent.parent / "data"
 
@@ -188,3 +192,75 @@ def field_error(pilot: Pilot[Any], field_id: str) -> str | None:
     if not error.display:
         return None
     return str(error.content)
+
+
+async def open_new_form(pilot: Pilot[Any]) -> BuildScreen:
+    """Press `n` on the jobs screen and return the form.
+
+    The app's first poll may still be running: tests that count requests should
+    count those of one route only.
+    """
+    await pilot.press("n")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, BuildScreen)
+    return screen
+
+
+async def enter_value(pilot: Pilot[Any], field_id: str, text: str) -> None:
+    """Replace a form field's text in one edit and let the form react.
+
+    The form gets the same Changed message as for a keystroke, without the
+    click and the idle wait per key that `type_into` costs.
+    """
+    widget = pilot.app.screen.query_one(f"#{field_id}")
+    if isinstance(widget, TextArea):
+        widget.text = text
+    else:
+        assert isinstance(widget, Input)
+        widget.value = text
+    await pilot.pause()
+
+
+def form_values(pilot: Pilot[Any]) -> dict[str, str]:
+    """Return the text of every field of the open form, by field id."""
+    screen = pilot.app.screen
+    values = {input_.id or "": input_.value for input_ in screen.query(Input)}
+    values["goal"] = screen.query_one("#goal", TextArea).text
+    return values
+
+
+def shown_content(pilot: Pilot[Any], selector: str) -> str | None:
+    """Return a Static's text before wrapping, or None when it is hidden."""
+    static = pilot.app.screen.query_one(selector, Static)
+    if not static.display:
+        return None
+    return str(static.content)
+
+
+def field_note(pilot: Pilot[Any], field_id: str) -> str | None:
+    """Return the note shown beside a form field, or None when it is hidden."""
+    return shown_content(pilot, f"#{field_id}-note")
+
+
+def submit_status(pilot: Pilot[Any]) -> str:
+    """Return the status line above the form's buttons."""
+    return str(pilot.app.screen.query_one("#submit-status", Static).content)
+
+
+def row_cells(table: DataTable[Any], row_key: str) -> list[str]:
+    """Return one row of a DataTable as its cells' plain text."""
+    return [str(cell) for cell in table.get_row(row_key)]
+
+
+async def wait_for_screen(pilot: Pilot[Any], screen_type: type[ScreenT]) -> ScreenT:
+    """Wait until the app shows a screen of `screen_type` and its workers end."""
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, screen_type),
+        f"the {screen_type.__name__}",
+    )
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen

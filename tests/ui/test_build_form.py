@@ -74,8 +74,16 @@ def form_values(pilot: Pilot[PlexeApp]) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("field_id", "typed", "expected"),
     [
-        ("model_name", "my model", "Use 1 to 64 letters, digits, '-' or '_'"),
-        ("model_name", "team/churn", "Use 1 to 64 letters, digits, '-' or '_'"),
+        (
+            "model_name",
+            "my model",
+            "Use only ASCII letters (a-z, A-Z), digits, '-' and '_'",
+        ),
+        (
+            "model_name",
+            "team/churn",
+            "Use only ASCII letters (a-z, A-Z), digits, '-' and '_'",
+        ),
         ("dataset", "missing.csv", "File not found: missing.csv. Check the path."),
         ("input_schema", "{age: int}", "Invalid JSON at column 2"),
         ("input_schema", "[1, 2]", "Expected a JSON object"),
@@ -172,8 +180,9 @@ async def test_ctrl_s_marks_required_fields(
         )
         assert field_error(pilot, "dataset") is None
         assert static_text(pilot, "#submit-status") == (
-            "Fix the fields marked in red, then submit again."
+            "Fix the fields marked in red (Model name, Goal), then submit again."
         )
+        assert pilot.app.focused is pilot.app.screen.query_one("#model_name")
         assert [r.method for r in platform.requests] == ["GET"]
 
 

@@ -10,15 +10,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from plexe_tui.ui.app import PlexeApp
+from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
     TERMINAL_SIZE,
+    enter_value,
     job_table,
     make_app,
+    open_new_form,
     paste_into,
     settle,
     write_jobs,
@@ -203,6 +207,52 @@ async def form_with_errors(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def form_with_columns(pilot: Pilot[Any]) -> None:
+    """Choose the dataset by a relative path and make `diagnosis` the target."""
+    await settle(pilot)
+    await open_new_form(pilot)
+    await enter_value(pilot, "goal", "Predict whether a tumour is malignant")
+    await enter_value(pilot, "dataset", "data/breast_cancer.csv")
+    screen = pilot.app.screen
+    screen.query_one("#schema", SchemaEditor).focus()
+    await pilot.press("ctrl+end", "t")
+    await settle(pilot)
+    preview = screen.query_one("#preview")
+    screen.query_one("#form").scroll_to_widget(preview, top=True, animate=False)
+    await settle(pilot)
+
+
+async def resubmit_with_changes(pilot: Pilot[Any]) -> None:
+    """Open the resubmit form and change the goal and the metric."""
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+    await enter_value(
+        pilot, "goal", "Predict the diagnosis from the 10 mean cell measurements"
+    )
+    await enter_value(pilot, "metric", "f1")
+    await settle(pilot)
+
+
+async def leave_question(pilot: Pilot[Any]) -> None:
+    """Change a new form, then press escape to leave it."""
+    await settle(pilot)
+    await open_new_form(pilot)
+    await enter_value(pilot, "model_name", "churn")
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+async def form_with_server_error(pilot: Pilot[Any]) -> None:
+    """Submit a form that the server rejects, naming the goal."""
+    await settle(pilot)
+    await open_new_form(pilot)
+    await enter_value(pilot, "model_name", "cancer")
+    await enter_value(pilot, "goal", "Predict the outcome")
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
 def test_jobs_every_status(
     snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
 ) -> None:
@@ -261,3 +311,53 @@ def test_detail_failed_long_error(
     app = snapshot_app(snapshot_platform, config_dir, jobs)
 
     assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("enter"))
+
+
+def test_build_form_columns(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The Dataset field shows the path, so it is relative to a fixed folder.
+    monkeypatch.chdir(dataset_file.parent.parent)
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_columns)
+
+
+def test_resubmit_form_changes(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    jobs = [completed_job(snapshot_platform.url)]
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=resubmit_with_changes
+    )
+
+
+def test_build_form_leave_question(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=leave_question)
+
+
+def test_build_form_server_error(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    message = "The goal names no column of the dataset; name the column to predict."
+    snapshot_platform.respond(
+        "POST",
+        "/models/cancer",
+        status=422,
+        json={"error": {"code": "invalid", "message": message, "field": "goal"}},
+    )
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=form_with_server_error
+    )

@@ -115,8 +115,8 @@ class BuildScreen(Screen[None]):
         self.touched: set[str] = set()
         self.preview: Preview | None = None
         self.previewed_path: Path | None = None
-        self.syncing = False
-        self.name_suggested = False
+        self.suggested_name: str | None = None
+        """The model name suggested from the dataset's file name, if any."""
         self.submit_worker: Worker[None] | None = None
         self.draft_timer: Timer | None = None
         self.sent = False
@@ -174,7 +174,13 @@ class BuildScreen(Screen[None]):
     def preview_section(self) -> ComposeResult:
         with Vertical(id="preview"):
             yield Static("", id="preview-summary", markup=False)
-            yield DataTable(id="preview-rows", show_cursor=False, zebra_stripes=True)
+            # Two header lines: each column's name, then its guessed type.
+            yield DataTable(
+                id="preview-rows",
+                show_cursor=False,
+                zebra_stripes=True,
+                header_height=2,
+            )
             yield Label(
                 "Columns: t makes the target, x leaves a column out, c changes "
                 "its type. The schemas below follow.",
@@ -236,16 +242,14 @@ class BuildScreen(Screen[None]):
     # Reading and writing the fields
 
     def fill(self, values: FormValues) -> None:
-        self.syncing = True
-        try:
+        """Set every field from code; the caller refreshes the form afterwards."""
+        with self.prevent(Input.Changed, TextArea.Changed):
             for field_id in FIELD_LABELS:
                 text = getattr(values, field_id)
                 if field_id == "goal":
                     self.query_one("#goal", TextArea).text = text
                 else:
                     self.query_one(f"#{field_id}", Input).value = text
-        finally:
-            self.syncing = False
 
     def values(self) -> FormValues:
         values = FormValues()
@@ -259,11 +263,8 @@ class BuildScreen(Screen[None]):
 
     def set_field(self, field_id: str, text: str) -> None:
         """Change a field from code, without counting it as the user's edit."""
-        self.syncing = True
-        try:
+        with self.prevent(Input.Changed, TextArea.Changed):
             self.query_one(f"#{field_id}", Input).value = text
-        finally:
-            self.syncing = False
 
     # Checking
 
@@ -309,20 +310,18 @@ class BuildScreen(Screen[None]):
     @on(Input.Changed)
     def input_changed(self, event: Input.Changed) -> None:
         field_id = event.input.id or ""
-        if not self.syncing:
-            self.touched.add(field_id)
-            self.server_errors.pop(field_id, None)
-            if field_id in ("input_schema", "output_schema"):
-                self.schemas_typed()
-            self.schedule_draft()
+        self.touched.add(field_id)
+        self.server_errors.pop(field_id, None)
+        if field_id in ("input_schema", "output_schema"):
+            self.schemas_typed()
+        self.schedule_draft()
         self.refresh_form()
 
     @on(TextArea.Changed, "#goal")
     def goal_changed(self) -> None:
-        if not self.syncing:
-            self.touched.add("goal")
-            self.server_errors.pop("goal", None)
-            self.schedule_draft()
+        self.touched.add("goal")
+        self.server_errors.pop("goal", None)
+        self.schedule_draft()
         self.refresh_form()
 
     @on(SchemaEditor.Changed)
@@ -359,6 +358,8 @@ class BuildScreen(Screen[None]):
         section = self.query_one("#preview")
         section.display = self.preview is not None and self.preview.error is None
         if self.preview is None or self.preview.error:
+            # An earlier file's columns no longer apply to the table and notes.
+            self.query_one("#schema", SchemaEditor).load(SchemaModel())
             return
 
         self.show_preview(self.preview)
@@ -366,8 +367,8 @@ class BuildScreen(Screen[None]):
         editor.load(SchemaModel.from_columns(self.preview.columns))
         self.schemas_typed()
         if not self.query_one("#model_name", Input).value and path:
-            self.set_field("model_name", suggest_name(path.name))
-            self.name_suggested = True
+            self.suggested_name = suggest_name(path.name)
+            self.set_field("model_name", self.suggested_name)
 
     def show_preview(self, preview: Preview) -> None:
         summary = (
@@ -424,7 +425,9 @@ class BuildScreen(Screen[None]):
             if job.model_name == name and job.server == self.plexe.connection.server
         ]
         if not versions:
-            return "Suggested from the file name." if self.name_suggested else None
+            if self.suggested_name is not None and name == self.suggested_name:
+                return "Suggested from the file name."
+            return None
         return (
             f"{name} is already in the job list ({len(versions)} build(s)); "
             "this build becomes a new version of it."
@@ -506,13 +509,26 @@ class BuildScreen(Screen[None]):
         self.touched.update(FIELD_LABELS)
         form = self.check()
         if form is None:
-            self.set_status("Fix the fields marked in red, then submit again.")
+            self.show_invalid_fields()
             return
         self.submit_worker = self.run_worker(
             self.send(form), name="submit", exit_on_error=False
         )
         self.check()
         self.query_one("#cancel", Button).label = "Cancel upload"
+
+    def show_invalid_fields(self) -> None:
+        """Name the fields in red and move to the first, which may be out of view."""
+        invalid = [
+            field_id
+            for field_id in FIELD_LABELS
+            if self.query_one(f"#{field_id}-error", Static).display
+        ]
+        if not invalid:
+            return
+        names = ", ".join(FIELD_LABELS[field_id] for field_id in invalid)
+        self.set_status(f"Fix the fields marked in red ({names}), then submit again.")
+        self.query_one(f"#{invalid[0]}").focus()
 
     async def send(self, form: CheckedForm) -> None:
         """Upload the file if needed, start the build, then open its detail."""

@@ -1,0 +1,181 @@
+"""Pilot tests of the dataset preview in the build form, and of the bundled sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from plexe_tui.samples import SAMPLE_GOAL, SAMPLE_NAME
+from plexe_tui.ui.screens.build import BuildScreen
+from plexe_tui.ui.widgets.schema_editor import SchemaEditor
+from tests.fake_platform import FakePlatform
+from tests.ui.helpers import (
+    TERMINAL_SIZE,
+    enter_value,
+    field_error,
+    field_note,
+    form_values,
+    make_app,
+    open_new_form,
+    row_cells,
+    settle,
+    shown_content,
+    widget_text,
+)
+
+SUMMARY = (
+    "CSV, 31 columns; the first 8 of 200 rows read for this preview, with the "
+    "types guessed from them:"
+)
+
+
+async def test_preview_summary_line(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+
+        assert screen.query_one("#preview").display
+        assert shown_content(pilot, "#preview-summary") == SUMMARY
+        assert field_error(pilot, "dataset") is None
+
+
+async def test_preview_first_rows(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        table = screen.query_one("#preview-rows", DataTable)
+        first_row = [str(cell) for cell in table.get_row_at(0)]
+        headers = [str(column.label) for column in table.ordered_columns]
+
+        assert table.row_count == 8
+        assert len(headers) == 31
+        assert headers[0] == "mean radius\nfloat"
+        assert headers[-1] == "diagnosis\nstr"
+        assert first_row[0] == "17.99"
+        assert first_row[-1] == "malignant"
+
+
+async def test_preview_header_shows_types(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        lines = widget_text(screen.query_one("#preview-rows", DataTable)).splitlines()
+
+        assert lines[0].split()[:2] == ["mean", "radius"]
+        assert lines[1].split()[:2] == ["float", "float"]
+        assert lines[2].split()[:2] == ["17.99", "10.38"]
+
+
+async def test_preview_columns_table(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        editor = screen.query_one("#schema", SchemaEditor)
+
+        assert editor.row_count == 31
+        assert row_cells(editor, "diagnosis") == ["diagnosis", "str", "feature"]
+        assert row_cells(editor, "mean radius") == ["mean radius", "float", "feature"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "summary"),
+    [
+        (
+            "flights.tsv",
+            "carrier\tdelay\tdistance\nAA\t12\t1.5\nUA\t-3\t2.25\n",
+            "TSV, 3 columns; the first 2 of 2 rows read",
+        ),
+        (
+            "houses.csv",
+            "city;price;sold\nLyon;1.5;yes\nNice;2;no\nOslo;3.25;yes\n",
+            "CSV (semicolons), 3 columns; the first 3 of 3 rows read",
+        ),
+        (
+            "people.jsonl",
+            '{"age": 31, "vip": true, "city": "Oslo"}\n'
+            '{"age": 45, "vip": false, "city": "Lima"}\n',
+            "JSON lines, 3 columns; the first 2 of 2 rows read",
+        ),
+    ],
+)
+async def test_preview_other_formats(
+    platform: FakePlatform,
+    config_dir: Path,
+    tmp_path: Path,
+    name: str,
+    text: str,
+    summary: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(path))
+        summary_text = shown_content(pilot, "#preview-summary") or ""
+        editor = screen.query_one("#schema", SchemaEditor)
+
+        assert summary_text.startswith(summary)
+        assert editor.row_count == 3
+
+
+async def test_preview_follows_new_file(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "flights.tsv"
+    other.write_text("carrier\tdelay\nAA\t12\n", encoding="utf-8")
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        await enter_value(pilot, "dataset", str(other))
+        editor = screen.query_one("#schema", SchemaEditor)
+
+        assert editor.row_count == 2
+        assert row_cells(editor, "delay") == ["delay", "int", "feature"]
+
+
+async def test_preview_hidden_without_file(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        await enter_value(pilot, "dataset", "upl-42")
+
+        assert not screen.query_one("#preview").display
+        assert screen.query_one("#schema", SchemaEditor).row_count == 0
+
+
+async def test_sample_prefills_form(platform: FakePlatform, config_dir: Path) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        screen = pilot.app.screen
+        values = form_values(pilot)
+
+        assert isinstance(screen, BuildScreen)
+        assert Path(values["dataset"]).is_file()
+        assert values["goal"] == SAMPLE_GOAL
+        assert values["model_name"] == SAMPLE_NAME
+        assert screen.query_one("#schema", SchemaEditor).row_count == 31
+        assert field_note(pilot, "goal") == (
+            "The goal names the column diagnosis: it will be the target."
+        )
