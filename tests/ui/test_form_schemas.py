@@ -221,7 +221,7 @@ async def test_name_in_job_list_note(
         await enter_value(pilot, "dataset", str(dataset_file))
 
         assert field_note(pilot, "model_name") == (
-            "breast-cancer is already in the job list (2 build(s)); this build "
+            "breast-cancer is already in the job list (2 builds); this build "
             "becomes a new version of it."
         )
 

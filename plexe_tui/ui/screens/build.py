@@ -428,8 +428,9 @@ class BuildScreen(Screen[None]):
             if self.suggested_name is not None and name == self.suggested_name:
                 return "Suggested from the file name."
             return None
+        count = f"{len(versions)} build" + ("" if len(versions) == 1 else "s")
         return (
-            f"{name} is already in the job list ({len(versions)} build(s)); "
+            f"{name} is already in the job list ({count}); "
             "this build becomes a new version of it."
         )
 
