@@ -16,6 +16,7 @@ from plexe_tui.engine.dispatcher import BuildDispatcher
 from plexe_tui.engine.folder_lock import FolderInUse, FolderLock
 from plexe_tui.engine.handlers import install_error_handlers
 from plexe_tui.engine.predictor import ModelCache
+from plexe_tui.engine.settings import EngineSettings
 from plexe_tui.engine.storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -23,20 +24,23 @@ logger = logging.getLogger(__name__)
 ENGINE_NAME = "plexe-tui local"
 
 
-def create_app(data_dir: Path) -> FastAPI:
+def create_app(data_dir: Path, settings: EngineSettings | None = None) -> FastAPI:
     """Create the engine app that keeps its data under ``data_dir``.
 
-    The app's lifespan locks the data folder against other engines and starts the
+    ``settings`` defaults to the environment's (see ``EngineSettings``). The app's
+    lifespan locks the data folder against other engines and starts the
     build dispatcher, which first queues again the builds an earlier run left
     unfinished. On shutdown it stops the dispatcher, terminating a running training
     process, and releases the lock.
     """
+    settings = settings or EngineSettings.from_environment()
     storage = Storage(data_dir)
     folder_lock = FolderLock(storage.data_dir)
     context = EngineContext(
         storage=storage,
-        dispatcher=BuildDispatcher(storage),
+        dispatcher=BuildDispatcher(storage, settings.max_parallel_builds),
         models=ModelCache(storage),
+        settings=settings,
     )
 
     @asynccontextmanager

@@ -7,16 +7,18 @@ from fastapi import Depends, Request
 
 from plexe_tui.engine.dispatcher import BuildDispatcher
 from plexe_tui.engine.predictor import ModelCache
+from plexe_tui.engine.settings import EngineSettings
 from plexe_tui.engine.storage import Storage
 
 
 @dataclass(frozen=True)
 class EngineContext:
-    """Storage, build queue and model cache of one engine app."""
+    """Storage, build queue, model cache and settings of one engine app."""
 
     storage: Storage
     dispatcher: BuildDispatcher
     models: ModelCache
+    settings: EngineSettings
 
 
 def get_context(request: Request) -> EngineContext:

@@ -1,171 +1,156 @@
-"""Loading an uploaded CSV or JSON file into a pandas DataFrame.
+"""Loading an uploaded CSV, JSON or Parquet file into a pandas DataFrame.
 
-CSV files may use a comma, semicolon, tab or pipe as delimiter; the first 64 KiB
-decide which. JSON files may hold an array of records, an object of columns, or one
-record per line (JSON lines). Any failure becomes an InvalidRequest whose message
-names the file and the problem.
+The format comes from the file name's suffix, else from the first bytes: ``PAR1``
+starts a Parquet file, ``[`` or ``{`` a JSON one, and anything else is read as CSV.
+Every reader can read a few columns or the first rows only, so that planning a
+build never keeps a whole large file in memory. Duplicate column names are
+rejected before any data is read. Any failure becomes an InvalidRequest whose
+message names the file and the problem.
 """
 
-import csv
-import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import pandas as pd
 
-from plexe_tui.engine.errors import InvalidRequest
+from plexe_tui.engine.csv_reader import SNIFF_BYTES, CsvReader
+from plexe_tui.engine.errors import invalid_data
+from plexe_tui.engine.json_reader import JsonReader
+from plexe_tui.engine.parquet_reader import ParquetReader
 
-_SNIFF_BYTES = 64 * 1024
-_CSV_DELIMITERS = ",;\t|"
 _JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
-# Missing-value markers read on top of pandas' defaults ("?" is common in public
-# datasets).
-_EXTRA_NA_VALUES = ["?"]
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_PARQUET_MAGIC = b"PAR1"
 
 
-def load_table(path: Path, display_name: str) -> pd.DataFrame:
-    """Read a CSV or JSON file into a DataFrame with at least one row and column.
+class TableReader(Protocol):
+    """The methods the engine calls on a reader of one file format."""
+
+    def header(self) -> list[str]:
+        """Return the column names, stripped, as the file lists them."""
+        ...
+
+    def read(self, columns: Sequence[str] | None, max_rows: int | None) -> pd.DataFrame:
+        """Read the named columns (all when None), at most ``max_rows`` rows."""
+        ...
+
+    def read_column(self, name: str) -> pd.Series:
+        """Read one column of every row."""
+        ...
+
+    def count_rows(self) -> int:
+        """Return the number of data rows."""
+        ...
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The first rows of a file, and whether they are all of its rows."""
+
+    table: pd.DataFrame
+    complete: bool
+
+
+def load_table(
+    path: Path, display_name: str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Read a file into a DataFrame with at least one row and column.
 
     ``display_name`` is the name the user knows the file by, used in messages.
+    ``columns`` limits the read to those columns, in the file's order.
     """
+    reader, header = _open(path, display_name)
+    _check_columns_exist(columns, header, display_name)
+    return _checked(reader.read(columns, None), display_name)
+
+
+def load_column(path: Path, display_name: str, name: str) -> pd.Series:
+    """Read one column of every row of a file, holding little else in memory."""
+    reader, header = _open(path, display_name)
+    _check_columns_exist([name], header, display_name)
+    return reader.read_column(name)
+
+
+def load_sample(path: Path, display_name: str, max_rows: int) -> Sample:
+    """Read the first ``max_rows`` rows of a file, with every column."""
+    reader, _ = _open(path, display_name)
+    table = _checked(reader.read(None, max_rows + 1), display_name)
+    if len(table) <= max_rows:
+        return Sample(table, complete=True)
+    return Sample(table.iloc[:max_rows].copy(), complete=False)
+
+
+def table_shape(path: Path, display_name: str) -> tuple[int, list[str]]:
+    """Return a file's number of data rows and its column names.
+
+    CSV and JSON lines files are counted in chunks, so memory stays small.
+    """
+    reader, header = _open(path, display_name)
+    rows = reader.count_rows()
+    if rows == 0:
+        raise invalid_data(display_name, "the file has no data rows")
+    return rows, header
+
+
+def _open(path: Path, display_name: str) -> tuple[TableReader, list[str]]:
     try:
-        head = _read_head(path)
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
     except FileNotFoundError:
-        raise _data_error(
+        raise invalid_data(
             display_name, "its content is missing; upload it again"
         ) from None
     if not head.strip():
-        raise _data_error(display_name, "the file is empty")
+        raise invalid_data(display_name, "the file is empty")
 
-    if _is_json(path, head):
-        table = _read_json(path, display_name)
-    else:
-        table = _read_csv(path, display_name, head)
-
-    if table.empty or len(table.columns) == 0:
-        raise _data_error(display_name, "the file has no data rows")
-    table.columns = [str(column).strip() for column in table.columns]
-    duplicates = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
-    if duplicates:
-        raise _data_error(
-            display_name, f"the column names {duplicates} appear more than once"
-        )
-    return table
+    reader = _reader_for(path, display_name, head)
+    header = reader.header()
+    if not header:
+        raise invalid_data(display_name, "the file has no columns")
+    _check_unique(header, display_name)
+    return reader, header
 
 
-def _read_head(path: Path) -> bytes:
-    with path.open("rb") as file:
-        return file.read(_SNIFF_BYTES)
-
-
-def _is_json(path: Path, head: bytes) -> bool:
+def _reader_for(path: Path, display_name: str, head: bytes) -> TableReader:
     suffix = path.suffix.lower()
+    if suffix in _PARQUET_SUFFIXES or head.startswith(_PARQUET_MAGIC):
+        return ParquetReader(path, display_name)
     if suffix in _JSON_SUFFIXES:
-        return True
+        return JsonReader(path, display_name)
     if suffix in _CSV_SUFFIXES:
-        return False
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{")
+        return CsvReader(path, display_name, head)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+        return JsonReader(path, display_name)
+    return CsvReader(path, display_name, head)
 
 
-def _read_csv(path: Path, display_name: str, head: bytes) -> pd.DataFrame:
-    encoding = _detect_encoding(head)
-    delimiter = _detect_delimiter(head.decode(encoding, errors="replace"))
-    try:
-        return pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=encoding,
-            na_values=_EXTRA_NA_VALUES,
-            skipinitialspace=True,
+def _check_unique(header: list[str], display_name: str) -> None:
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise invalid_data(
+            display_name,
+            f"the column names {repeated} appear more than once. Rename the repeated "
+            "columns so that every column has its own name",
         )
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = _first_line(error)
-        raise _data_error(display_name, f"it is not valid CSV ({reason})") from error
 
 
-def _detect_encoding(head: bytes) -> str:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut at the end of a full sample is still UTF-8.
-        cut_at_end = len(head) == _SNIFF_BYTES and error.start >= len(head) - 3
-        if not cut_at_end:
-            return "latin-1"
-    return "utf-8-sig"
-
-
-def _detect_delimiter(sample: str) -> str:
-    lines = sample.splitlines()
-    if len(sample) >= _SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]
-    try:
-        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=_CSV_DELIMITERS)
-    except csv.Error:
-        return ","
-    return dialect.delimiter
-
-
-def _read_json(path: Path, display_name: str) -> pd.DataFrame:
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        if error.msg != "Extra data":
-            raise _data_error(
-                display_name, f"it is not valid JSON ({error})"
-            ) from error
-        return _records_to_frame(_read_json_lines(text, display_name), display_name)
-
-    if isinstance(document, dict) and all(
-        isinstance(value, list) for value in document.values()
-    ):
-        try:
-            return pd.DataFrame(document)
-        except ValueError as error:
-            reason = _first_line(error)
-            raise _data_error(display_name, f"its columns differ ({reason})") from error
-    if isinstance(document, dict):
-        document = [document]
-    if not isinstance(document, list):
-        raise _data_error(
-            display_name, "JSON data must be an array of objects, one per row"
+def _check_columns_exist(
+    columns: Sequence[str] | None, header: list[str], display_name: str
+) -> None:
+    missing = [name for name in columns or [] if name not in header]
+    if missing:
+        raise invalid_data(
+            display_name,
+            f"the columns {missing} are no longer in the file. Upload the data "
+            "again and start a new build",
         )
-    return _records_to_frame(document, display_name)
 
 
-def _read_json_lines(text: str, display_name: str) -> list[Any]:
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise _data_error(
-                display_name, f"line {number} is not valid JSON ({error.msg})"
-            ) from error
-    return records
-
-
-def _records_to_frame(records: list[Any], display_name: str) -> pd.DataFrame:
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise _data_error(
-                display_name,
-                f"row {index + 1} is a {type(record).__name__}, not a JSON object",
-            )
-    return pd.DataFrame.from_records(records)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def _data_error(display_name: str, problem: str) -> InvalidRequest:
-    return InvalidRequest(
-        "invalid_data",
-        f"Could not read {display_name!r}: {problem}.",
-        field="upload_id",
-    )
+def _checked(table: pd.DataFrame, display_name: str) -> pd.DataFrame:
+    if table.empty or len(table.columns) == 0:
+        raise invalid_data(display_name, "the file has no data rows")
+    table.columns = [str(column).strip() for column in table.columns]
+    return table

@@ -1,15 +1,17 @@
-"""The build queue: one training process at a time, started and watched by a thread.
+"""The build queue: training processes, N at a time, started and watched by a thread.
 
-The dispatcher thread takes builds from a FIFO queue, claims each one (pending to
-building), runs ``worker.run_build`` in a "spawn" process, and waits for it. When
-the process ends without a terminal status, the build is marked failed. On
-shutdown the running process is terminated and its build stays ``building``, so
-``start`` queues it again at the next server start.
+The dispatcher thread takes builds from a FIFO queue while fewer than
+``max_parallel`` run, claims each one (pending to building), and runs
+``worker.run_build`` in a "spawn" process. It polls its processes: when one ends
+without a terminal status, the build is marked failed. On shutdown the running
+processes are terminated and their builds stay ``building``, so ``start`` queues
+them again at the next server start.
 """
 
+import collections
 import logging
 import multiprocessing
-import queue
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from plexe_tui.engine.records import (
     BuildState,
     now_iso,
 )
+from plexe_tui.engine.settings import DEFAULT_MAX_PARALLEL_BUILDS
 from plexe_tui.engine.storage import Storage
 from plexe_tui.engine.worker import record_failure, run_build
 
@@ -30,10 +33,11 @@ logger = logging.getLogger(__name__)
 
 BuildKey = tuple[str, str]
 
-_POLL_SECONDS = 0.2
+_POLL_SECONDS = 0.1
 _TERMINATE_WAIT_SECONDS = 5.0
 # A build with a timeout gets this much longer for loading, refitting and saving
-# before its process is killed.
+# before its process is killed. The training process itself keeps to the timeout,
+# so this only ends a process that hangs.
 TIMEOUT_GRACE_SECONDS = 60.0
 
 
@@ -54,14 +58,19 @@ class _Running:
 
 
 class BuildDispatcher:
-    """Runs queued builds one at a time in training processes."""
+    """Runs queued builds in training processes, ``max_parallel`` at a time."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(
+        self, storage: Storage, max_parallel: int = DEFAULT_MAX_PARALLEL_BUILDS
+    ) -> None:
+        if max_parallel < 1:
+            raise ValueError(f"max_parallel must be at least 1, not {max_parallel}")
         self._storage = storage
-        self._queue: queue.Queue[BuildKey] = queue.Queue()
-        self._stopping = threading.Event()
+        self._max_parallel = max_parallel
+        self._pending: collections.deque[BuildKey] = collections.deque()
+        self._running: dict[BuildKey, _Running] = {}
         self._changed = threading.Condition()
-        self._running: _Running | None = None
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._context = multiprocessing.get_context("spawn")
 
@@ -75,12 +84,24 @@ class BuildDispatcher:
 
     def enqueue(self, name: str, version: str) -> None:
         """Add a pending build to the end of the queue."""
-        self._queue.put((name, version))
-
-    def running(self) -> BuildKey | None:
-        """Return the build whose training process is running, if any."""
         with self._changed:
-            return self._running.key if self._running else None
+            self._pending.append((name, version))
+            self._changed.notify_all()
+
+    def queue_position(self, name: str, version: str) -> int | None:
+        """Return a pending build's place in the queue (1 is next), else None."""
+        with self._changed:
+            try:
+                return self._pending.index((name, version)) + 1
+            except ValueError:
+                return None
+
+    def remove_pending(self, name: str, version: str) -> None:
+        """Take a build out of the queue, if it is there."""
+        with self._changed:
+            if (name, version) in self._pending:
+                self._pending.remove((name, version))
+                self._changed.notify_all()
 
     def cancel(self, name: str, version: str, wait_seconds: float) -> bool:
         """Terminate the build's training process if it is running.
@@ -90,18 +111,21 @@ class BuildDispatcher:
         """
         key = (name, version)
         with self._changed:
-            if self._running is None or self._running.key != key:
+            running = self._running.get(key)
+            if running is None:
                 return False
-            self._running.cancel_requested = True
+            running.cancel_requested = True
+            self._changed.notify_all()
             self._changed.wait_for(
-                lambda: self._running is None or self._running.key != key,
-                timeout=wait_seconds,
+                lambda: self._running.get(key) is not running, timeout=wait_seconds
             )
             return True
 
     def stop(self) -> None:
-        """Stop the thread and terminate the running training process, if any."""
+        """Stop the thread and terminate the running training processes."""
         self._stopping.set()
+        with self._changed:
+            self._changed.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=_TERMINATE_WAIT_SECONDS * 3)
 
@@ -125,27 +149,59 @@ class BuildDispatcher:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                name, version = self._queue.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                continue
-            try:
-                self._dispatch(name, version)
+                self._start_pending()
+                self._check_running()
             except Exception:
-                logger.exception("dispatching build %s v%s failed", name, version)
+                logger.exception("the build dispatcher failed; it keeps running")
+            with self._changed:
+                self._changed.wait(timeout=_POLL_SECONDS)
+        for running in list(self._running.values()):
+            _terminate(running.process)
+            self._finish(running, _Ending.STOPPED)
+
+    def _start_pending(self) -> None:
+        while True:
+            with self._changed:
+                if not self._pending or len(self._running) >= self._max_parallel:
+                    return
+                key = self._pending.popleft()
+            try:
+                self._dispatch(*key)
+            except Exception:
+                logger.exception("dispatching build %s v%s failed", *key)
+
+    def _check_running(self) -> None:
+        for running in list(self._running.values()):
+            ending = self._ending(running)
+            if ending is None:
+                continue
+            if ending is not _Ending.EXITED:
+                _terminate(running.process)
+            self._finish(running, ending)
+
+    def _ending(self, running: _Running) -> _Ending | None:
+        if not running.process.is_alive():
+            running.process.join()
+            return _Ending.EXITED
+        if running.cancel_requested:
+            return _Ending.CANCELLED
+        if running.hard_deadline and time.monotonic() > running.hard_deadline:
+            return _Ending.TIMED_OUT
+        return None
 
     def _dispatch(self, name: str, version: str) -> None:
         record = self._claim(name, version)
         if record is None:
             return
         timeout = record.request.timeout
+        threads = max(1, (os.cpu_count() or 1) // self._max_parallel)
         process = self._context.Process(
             target=run_build,
-            args=(str(self._storage.data_dir), name, version),
+            args=(str(self._storage.data_dir), name, version, time.time(), threads),
             name=f"plexe-build-{name}-{version}",
         )
         started = time.monotonic()
         hard_deadline = started + timeout + TIMEOUT_GRACE_SECONDS if timeout else None
-        running = _Running((name, version), process, started, hard_deadline)
         logger.info(
             "build %s v%s started (goal: %s)", name, version, record.request.goal
         )
@@ -157,14 +213,9 @@ class BuildDispatcher:
             record_failure(self._storage, name, version, message)
             return
         with self._changed:
-            self._running = running
-        try:
-            ending = self._wait(running)
-            self._finish(running, ending)
-        finally:
-            with self._changed:
-                self._running = None
-                self._changed.notify_all()
+            self._running[(name, version)] = _Running(
+                (name, version), process, started, hard_deadline
+            )
 
     def _claim(self, name: str, version: str) -> BuildRecord | None:
         """Move a pending build to building, or return None if it is not pending."""
@@ -178,29 +229,20 @@ class BuildDispatcher:
             record.state.status = "building"
             record.state.phase = "starting"
             record.state.build_progress = 1
+            record.state.started_at = now_iso()
             self._storage.write_build(record)
             return record
 
-    def _wait(self, running: _Running) -> _Ending:
-        """Wait for the training process to exit; end it on stop, cancel or timeout."""
-        process = running.process
-        while True:
-            process.join(timeout=_POLL_SECONDS)
-            if not process.is_alive():
-                return _Ending.EXITED
-            if self._stopping.is_set():
-                ending = _Ending.STOPPED
-            elif running.cancel_requested:
-                ending = _Ending.CANCELLED
-            elif running.hard_deadline and time.monotonic() > running.hard_deadline:
-                ending = _Ending.TIMED_OUT
-            else:
-                continue
-            _terminate(process)
-            return ending
-
     def _finish(self, running: _Running, ending: _Ending) -> None:
         """Record how the build ended unless its process already did, and log it."""
+        try:
+            self._record_ending(running, ending)
+        finally:
+            with self._changed:
+                self._running.pop(running.key, None)
+                self._changed.notify_all()
+
+    def _record_ending(self, running: _Running, ending: _Ending) -> None:
         name, version = running.key
         seconds = time.monotonic() - running.started
         if ending is _Ending.STOPPED:
@@ -217,10 +259,10 @@ class BuildDispatcher:
                 logger.info("build %s v%s was deleted while it ran", name, version)
                 return
             if record.state.status not in TERMINAL_STATUSES:
-                message = _ending_message(running, ending)
                 if ending is _Ending.CANCELLED:
                     self._storage.update_state(name, version, mark_cancelled)
                 else:
+                    message = _ending_message(running, ending)
                     record_failure(self._storage, name, version, message)
                 record = self._storage.read_build(name, version)
         _log_ending(record, seconds)
@@ -241,8 +283,6 @@ def _ending_message(running: _Running, ending: _Ending) -> str:
             "The build timed out: it ran past its timeout plus "
             f"{TIMEOUT_GRACE_SECONDS:.0f} s for loading and saving, so it was stopped."
         )
-    if ending is _Ending.CANCELLED:
-        return "The build was cancelled."
     code = running.process.exitcode
     if code is not None and code < 0:
         cause = f"was killed by signal {-code}"

@@ -54,3 +54,18 @@ class Forbidden(EngineError):
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     """Return the JSON body for an error response."""
     return {"error": {"code": code, "message": message, "field": field}}
+
+
+def invalid_data(display_name: str, problem: str) -> InvalidRequest:
+    """Return the error for a dataset file that cannot be used, naming the file."""
+    return InvalidRequest(
+        "invalid_data",
+        f"Could not read {display_name!r}: {problem}.",
+        field="upload_id",
+    )
+
+
+def first_line(error: BaseException) -> str:
+    """Return the first line of an exception's text, or its type name."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

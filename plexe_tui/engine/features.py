@@ -1,25 +1,29 @@
-"""Choosing feature columns and converting raw values into model input.
+"""Choosing the feature columns of a build and their types.
 
-Training and inference both go through ``prepare_features``, so a value reaches the
-fitted pipeline in the same form whether it came from the CSV or from a JSON request.
 Feature types are the canonical schema names: int, float and bool features are
-numeric, str features are categorical.
+numeric, str features are categorical. A str feature whose values are dates is
+expanded into numeric parts (see ``dates``), but requests still send it as text.
 """
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from plexe_tui.engine.dates import detect_date
 from plexe_tui.engine.errors import InvalidRequest
-from plexe_tui.engine.records import DroppedColumn
+from plexe_tui.engine.records import DateFeature, DroppedColumn
 from plexe_tui.engine.target import normalise_name
 
 NUMERIC_TYPES = frozenset({"int", "float", "bool"})
-_MAX_LISTED_FEATURES = 20
+# A text column is free text when its median value has at least this many
+# characters and most of its values differ.
+FREE_TEXT_MIN_CHARS = 40
+FREE_TEXT_MIN_DISTINCT_SHARE = 0.5
+# A text column whose values differ in at least this share of rows is an
+# identifier, such as a name or an e-mail address.
+TEXT_IDENTIFIER_SHARE = 0.95
+TEXT_IDENTIFIER_MIN_ROWS = 20
 
 
 @dataclass
@@ -29,6 +33,7 @@ class FeatureChoice:
     features: list[str] = field(default_factory=list)
     feature_types: dict[str, str] = field(default_factory=dict)
     dropped: list[DroppedColumn] = field(default_factory=list)
+    date_features: dict[str, DateFeature] = field(default_factory=dict)
 
 
 def choose_features(
@@ -36,10 +41,10 @@ def choose_features(
 ) -> FeatureChoice:
     """Pick the features: the input_schema keys, else every usable non-target column.
 
-    Without an input_schema, columns that are empty, constant, or identifiers (an
-    integer or text value unique to every row) are dropped, each with its reason.
-    Raises InvalidRequest naming an input_schema key that is not a column, or when
-    no feature remains.
+    Without an input_schema, columns that are empty, constant, identifiers (an
+    integer or text value unique to every row) or long free text are dropped, each
+    with its reason. Raises InvalidRequest naming an input_schema key that is not a
+    column, or when no feature remains.
     """
     if input_schema:
         choice = _features_from_schema(table, target, input_schema)
@@ -58,30 +63,48 @@ def choose_features(
     return choice
 
 
+def infer_type(series: pd.Series) -> str:
+    """Return the canonical type of a column: bool, int, float or str."""
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        present = series.dropna()
+        integral = not present.empty and bool((present == present.round()).all())
+        return "int" if integral and bool(series.isna().any()) else "float"
+    return "str"
+
+
 def _features_from_schema(
     table: pd.DataFrame, target: str, input_schema: Mapping[str, str | None]
 ) -> FeatureChoice:
     by_name = {normalise_name(str(column)): str(column) for column in table.columns}
     choice = FeatureChoice()
+    unknown = [
+        key
+        for key in input_schema
+        if key not in table.columns and normalise_name(key) not in by_name
+    ]
+    if unknown:
+        raise InvalidRequest(
+            "unknown_feature",
+            f"input_schema names {', '.join(map(repr, unknown))}, which "
+            f"{'is not a column' if len(unknown) == 1 else 'are not columns'} of "
+            f"the data. Columns: {', '.join(map(str, table.columns))}.",
+            field="input_schema",
+        )
     for key, type_name in input_schema.items():
-        column = key if key in table.columns else by_name.get(normalise_name(key))
-        if column is None:
-            raise InvalidRequest(
-                "unknown_feature",
-                f"input_schema names {key!r}, which is not a column of the data. "
-                f"Columns: {', '.join(map(str, table.columns))}.",
-                field="input_schema",
-            )
+        column = key if key in table.columns else by_name[normalise_name(key)]
         if column == target:
             choice.dropped.append(DroppedColumn(column=column, reason="is the target"))
             continue
-        choice.features.append(column)
-        choice.feature_types[column] = type_name or infer_type(table[column])
+        _add_feature(choice, table[column], type_name or infer_type(table[column]))
     listed = set(choice.features) | {target}
     for column in map(str, table.columns):
         if column not in listed:
             choice.dropped.append(
-                DroppedColumn(column=column, reason="not listed in input_schema")
+                DroppedColumn(column=column, reason="is not listed in input_schema")
             )
     return choice
 
@@ -96,9 +119,18 @@ def _features_from_data(table: pd.DataFrame, target: str) -> FeatureChoice:
         if reason is not None:
             choice.dropped.append(DroppedColumn(column=column, reason=reason))
             continue
-        choice.features.append(column)
-        choice.feature_types[column] = infer_type(series)
+        _add_feature(choice, series, infer_type(series))
     return choice
+
+
+def _add_feature(choice: FeatureChoice, series: pd.Series, type_name: str) -> None:
+    name = str(series.name)
+    choice.features.append(name)
+    choice.feature_types[name] = type_name
+    if type_name == "str":
+        date = detect_date(series)
+        if date is not None:
+            choice.date_features[name] = date
 
 
 def _drop_reason(series: pd.Series) -> str | None:
@@ -109,115 +141,30 @@ def _drop_reason(series: pd.Series) -> str | None:
     if distinct == 1:
         return "has the same value in every row"
     type_name = infer_type(series)
-    unique_per_row = distinct == len(series)
-    if unique_per_row and type_name in ("int", "str") and len(series) > 1:
-        return f"looks like an identifier ({type_name} value unique to every row)"
-    return None
+    if type_name == "int" and distinct == len(series) and len(series) > 1:
+        return "looks like an identifier (an integer unique to every row)"
+    if type_name != "str" or detect_date(series) is not None:
+        return None
+    return _text_drop_reason(present.astype(str), distinct, len(series))
 
 
-def infer_type(series: pd.Series) -> str:
-    """Return the canonical type of a column: bool, int, float or str."""
-    if pd.api.types.is_bool_dtype(series):
-        return "bool"
-    if pd.api.types.is_integer_dtype(series):
-        return "int"
-    if pd.api.types.is_float_dtype(series):
-        present = series.dropna()
-        integral = not present.empty and bool((present == present.round()).all())
-        return "int" if integral and bool(series.isna().any()) else "float"
-    return "str"
-
-
-def prepare_features(
-    table: pd.DataFrame, features: Sequence[str], feature_types: Mapping[str, str]
-) -> pd.DataFrame:
-    """Return the feature columns as float (numeric) or object (categorical) columns.
-
-    Missing values become NaN in both kinds. Numeric text that does not parse also
-    becomes NaN, because a training file may mix numbers with markers like "n/a".
-    """
-    columns = {}
-    for name in features:
-        series = table[name]
-        if feature_types[name] in NUMERIC_TYPES:
-            numbers = pd.to_numeric(series.astype(object), errors="coerce")
-            columns[name] = numbers.astype("float64")
-        else:
-            columns[name] = series.map(category_text).astype(object)
-    return pd.DataFrame(columns, index=table.index)
-
-
-def category_text(value: Any) -> Any:
-    """Return the text form of a category value, or NaN for a missing value.
-
-    Integral floats lose their ``.0`` so that 2007 and 2007.0 are the same category.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return np.nan
-    if value is pd.NA or value is pd.NaT:
-        return np.nan
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, np.generic):
-        return str(value.item())
-    return str(value)
-
-
-def frame_from_rows(
-    rows: Sequence[Mapping[str, Any]],
-    features: Sequence[str],
-    feature_types: Mapping[str, str],
-) -> pd.DataFrame:
-    """Check request rows against the features and return them as model input.
-
-    Raises InvalidRequest naming the missing features, or the feature whose value
-    has the wrong type. Keys that are not features are ignored. ``null`` is allowed
-    and counts as a missing value.
-    """
-    for index, row in enumerate(rows):
-        _check_row(row, features, feature_types, index if len(rows) > 1 else None)
-    table = pd.DataFrame.from_records(
-        [{name: row[name] for name in features} for row in rows], columns=list(features)
-    )
-    return prepare_features(table, features, feature_types)
-
-
-def _check_row(
-    row: Mapping[str, Any],
-    features: Sequence[str],
-    feature_types: Mapping[str, str],
-    index: int | None,
-) -> None:
-    where = "" if index is None else f" in row {index}"
-    missing = [name for name in features if name not in row]
-    if missing:
-        listed = ", ".join(missing[:_MAX_LISTED_FEATURES])
-        if len(missing) > _MAX_LISTED_FEATURES:
-            listed += f" and {len(missing) - _MAX_LISTED_FEATURES} more"
-        raise InvalidRequest(
-            "missing_features",
-            f"Missing features{where}: {listed}. Send every feature of the model's "
-            "input_schema (null for an unknown value).",
-            field=missing[0],
+def _text_drop_reason(present: pd.Series, distinct: int, rows: int) -> str | None:
+    distinct_share = distinct / len(present)
+    median_chars = int(present.str.len().median())
+    if (
+        median_chars >= FREE_TEXT_MIN_CHARS
+        and distinct_share >= FREE_TEXT_MIN_DISTINCT_SHARE
+    ):
+        return (
+            f"looks like free text (values have {median_chars} characters at the "
+            f"median and {distinct_share:.0%} of them differ); the engine does not "
+            "model text"
         )
-    for name in features:
-        _check_value(name, row[name], feature_types[name], where)
-
-
-def _check_value(name: str, value: Any, type_name: str, where: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, dict | list):
-        raise _bad_value(name, where, "must be a single value, not an object or array")
-    if type_name not in NUMERIC_TYPES or isinstance(value, bool | int | float):
-        return
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        raise _bad_value(name, where, f"must be a number, not {value!r}") from None
-
-
-def _bad_value(name: str, where: str, problem: str) -> InvalidRequest:
-    return InvalidRequest(
-        "invalid_feature_value", f"Feature {name!r}{where} {problem}.", field=name
-    )
+    if distinct == rows and rows > 1:
+        return "looks like an identifier (a text value unique to every row)"
+    if rows >= TEXT_IDENTIFIER_MIN_ROWS and distinct_share >= TEXT_IDENTIFIER_SHARE:
+        return (
+            f"looks like an identifier ({distinct_share:.0%} of its text values "
+            "differ, so a value seen in training rarely comes again)"
+        )
+    return None

@@ -1,9 +1,9 @@
-"""The metrics a build can optimise, their aliases, and the scikit-learn scorers.
+"""The metrics a build can optimise, their aliases and their directions.
 
-Scores are reported in the metric's natural direction: rmse, mse, mae and log_loss
-as positive numbers where lower is better, the others as they are where higher is
-better. scikit-learn's scorers negate the lower-is-better ones, so ``sign`` undoes
-that.
+Scores are in the metric's natural direction: rmse, mse, mae, mape and log_loss are
+positive numbers where lower is better, the others are higher-is-better. The
+``scoring`` module computes them; this one stays free of scikit-learn so that the
+server can name metrics without importing it.
 """
 
 from dataclasses import dataclass
@@ -17,60 +17,71 @@ REGRESSION: frozenset[Task] = frozenset({"regression"})
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric: the tasks it fits, its scorer names and its direction."""
+    """A metric: its name, a readable label, the tasks it fits and its direction."""
 
     name: str
+    label: str
     tasks: frozenset[Task]
-    binary_scorer: str
-    multiclass_scorer: str
     greater_is_better: bool
 
-    def scorer(self, task: Task) -> str:
-        """Return the scikit-learn scorer name for ``task``."""
-        return self.multiclass_scorer if task == "multiclass" else self.binary_scorer
-
-    @property
-    def sign(self) -> float:
-        """The factor that turns a scikit-learn score into the natural value."""
-        return 1.0 if self.greater_is_better else -1.0
-
-
-def _same_scorer(
-    name: str, tasks: frozenset[Task], scorer: str, greater: bool
-) -> Metric:
-    return Metric(name, tasks, scorer, scorer, greater)
+    def better(self, first: float, second: float) -> bool:
+        """Return whether ``first`` is a strictly better score than ``second``."""
+        return first > second if self.greater_is_better else first < second
 
 
 METRICS: dict[str, Metric] = {
     metric.name: metric
     for metric in (
-        _same_scorer("accuracy", CLASSIFICATION, "accuracy", True),
-        _same_scorer("balanced_accuracy", CLASSIFICATION, "balanced_accuracy", True),
-        # Multiclass f1, precision and recall are macro averages over the classes.
-        Metric("f1", CLASSIFICATION, "f1", "f1_macro", True),
-        Metric("precision", CLASSIFICATION, "precision", "precision_macro", True),
-        Metric("recall", CLASSIFICATION, "recall", "recall_macro", True),
-        # Multiclass ROC AUC is one-vs-rest, averaged over the classes.
-        Metric("roc_auc", CLASSIFICATION, "roc_auc", "roc_auc_ovr", True),
-        _same_scorer("log_loss", CLASSIFICATION, "neg_log_loss", False),
-        _same_scorer("rmse", REGRESSION, "neg_root_mean_squared_error", False),
-        _same_scorer("mse", REGRESSION, "neg_mean_squared_error", False),
-        _same_scorer("mae", REGRESSION, "neg_mean_absolute_error", False),
-        _same_scorer("r2", REGRESSION, "r2", True),
+        Metric("accuracy", "accuracy", CLASSIFICATION, True),
+        Metric("balanced_accuracy", "balanced accuracy", CLASSIFICATION, True),
+        Metric("f1", "F1 score", CLASSIFICATION, True),
+        Metric("f1_macro", "macro-averaged F1 score", CLASSIFICATION, True),
+        Metric("precision", "precision", CLASSIFICATION, True),
+        Metric("recall", "recall", CLASSIFICATION, True),
+        Metric("roc_auc", "ROC AUC", CLASSIFICATION, True),
+        Metric("log_loss", "log loss", CLASSIFICATION, False),
+        Metric("rmse", "root mean squared error", REGRESSION, False),
+        Metric("mse", "mean squared error", REGRESSION, False),
+        Metric("mae", "mean absolute error", REGRESSION, False),
+        Metric(
+            "mape", "mean absolute percentage error (as a fraction)", REGRESSION, False
+        ),
+        Metric("r2", "R²", REGRESSION, True),
     )
 }
 
 ALIASES = {
+    "accuracy_score": "accuracy",
+    "acc": "accuracy",
+    "balanced_accuracy_score": "balanced_accuracy",
     "f1_score": "f1",
-    "r2_score": "r2",
+    "f1_binary": "f1",
+    "f_1": "f1",
+    "macro_f1": "f1_macro",
+    "f1_score_macro": "f1_macro",
+    "precision_score": "precision",
+    "recall_score": "recall",
+    "sensitivity": "recall",
     "auc": "roc_auc",
     "roc_auc_score": "roc_auc",
+    "auc_roc": "roc_auc",
+    "rocauc": "roc_auc",
+    "roc_auc_ovr": "roc_auc",
     "logloss": "log_loss",
     "cross_entropy": "log_loss",
-    "mean_squared_error": "mse",
-    "mean_absolute_error": "mae",
+    "neg_log_loss": "log_loss",
     "root_mean_squared_error": "rmse",
-    "accuracy_score": "accuracy",
+    "neg_root_mean_squared_error": "rmse",
+    "mean_squared_error": "mse",
+    "neg_mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+    "neg_mean_absolute_error": "mae",
+    "mean_absolute_percentage_error": "mape",
+    "neg_mean_absolute_percentage_error": "mape",
+    "r2_score": "r2",
+    "r_squared": "r2",
+    "rsquared": "r2",
+    "r²": "r2",
 }
 
 DEFAULT_METRICS: dict[Task, str] = {

@@ -2,7 +2,8 @@
 
 Each POST to ``/models/{model_name}`` creates the next version of that name. The
 plan (target, task, features, metric) is made here, before the build is queued, so
-problems with the request come back on that POST.
+problems with the request come back on that POST. A dataset URL given as
+upload_id is downloaded into a new upload first.
 """
 
 import time
@@ -11,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from plexe_tui.engine.context import Context, EngineContext
-from plexe_tui.engine.data import load_table
 from plexe_tui.engine.dispatcher import mark_cancelled
-from plexe_tui.engine.errors import Conflict, InvalidRequest
+from plexe_tui.engine.download import download_upload, is_dataset_url
+from plexe_tui.engine.errors import Conflict, EngineError, InvalidRequest
 from plexe_tui.engine.metrics import find_metric
 from plexe_tui.engine.payloads import DEFAULT_MAX_ITERATIONS, BuildBody
-from plexe_tui.engine.planning import make_plan
+from plexe_tui.engine.planning import plan_from_file
 from plexe_tui.engine.records import (
     BUILD_STATUSES,
     TERMINAL_STATUSES,
@@ -53,12 +54,20 @@ def create_build(model_name: str, body: BuildBody, context: Context) -> Any:
     validate_model_name(model_name)
     request = _build_request(body)
     storage = context.storage
-    upload = _upload_with_content(storage, request.upload_id)
+    downloaded = is_dataset_url(request.upload_id)
+    if downloaded:
+        upload = _download(context, request)
+    else:
+        upload = _upload_with_content(storage, request.upload_id)
 
-    # NOTE: the server reads the whole file to plan the build, so this request
-    # takes seconds for files of hundreds of megabytes.
-    table = load_table(storage.upload_file(upload), upload.original_filename)
-    plan = make_plan(table, request, upload.original_filename)
+    path = storage.upload_file(upload)
+    try:
+        plan = plan_from_file(path, upload.original_filename, request)
+    except EngineError:
+        # The user never saw the upload made for a dataset URL, so it goes too.
+        if downloaded:
+            storage.delete_upload(upload.upload_id)
+        raise
     record = storage.create_build(model_name, request, plan)
     context.dispatcher.enqueue(record.model_name, record.model_version)
     return {
@@ -88,22 +97,33 @@ def list_models(
         records = [record for record in records if record.state.status == status]
     limit = min(limit, MAX_LIST_LIMIT)
     page = records[offset : offset + limit]
+    dispatcher = context.dispatcher
     return {
-        "models": [list_item_view(record) for record in page],
+        "models": [
+            list_item_view(
+                record,
+                dispatcher.queue_position(record.model_name, record.model_version),
+            )
+            for record in page
+        ],
         "pagination": pagination(len(records), limit, offset),
     }
 
 
 @router.get("/models/{model_name}/{model_version}/status")
 def get_status(model_name: str, model_version: str, context: Context) -> Any:
-    """Return a build's status and progress."""
-    return status_view(context.storage.read_build(model_name, model_version))
+    """Return a build's status, progress, queue position and elapsed time."""
+    record = context.storage.read_build(model_name, model_version)
+    position = context.dispatcher.queue_position(model_name, model_version)
+    return status_view(record, position)
 
 
 @router.get("/models/{model_name}/{model_version}")
 def get_model(model_name: str, model_version: str, context: Context) -> Any:
     """Return a model version with the schemas and metric it uses."""
-    return model_view(context.storage.read_build(model_name, model_version))
+    record = context.storage.read_build(model_name, model_version)
+    position = context.dispatcher.queue_position(model_name, model_version)
+    return model_view(record, position)
 
 
 @router.get("/models/{model_name}/{model_version}/describe")
@@ -125,7 +145,7 @@ def infer(
     """Predict one row and return the output object."""
     record = _completed_build(context, model_name, model_version)
     predictor = context.models.get(record)
-    return predictor.predict([_unwrap_features(body, record)])[0]
+    return predictor.predict_one(_unwrap_features(body, record))
 
 
 @router.post("/models/{model_name}/{model_version}/predictions")
@@ -177,14 +197,6 @@ def _build_request(body: BuildBody) -> BuildRequest:
             "Plexe Platform (set PLEXE_API_KEY).",
             field="upload_id",
         )
-    if upload_id.startswith(("http://", "https://")):
-        # TODO: download public dataset URLs, with a size limit and a timeout.
-        raise InvalidRequest(
-            "dataset_url_not_supported",
-            "The local engine cannot build from a dataset URL yet. Download the file "
-            "and upload it with POST /uploads, then pass its upload_id.",
-            field="upload_id",
-        )
     if body.metric:
         find_metric(body.metric)
     return BuildRequest(
@@ -197,6 +209,20 @@ def _build_request(body: BuildBody) -> BuildRequest:
         provider=body.provider,
         timeout=body.timeout,
     )
+
+
+def _download(context: EngineContext, request: BuildRequest) -> UploadRecord:
+    """Download the dataset URL of a request into an upload, and point at it."""
+    settings = context.settings
+    upload = download_upload(
+        context.storage,
+        request.upload_id,
+        settings.download_max_bytes,
+        settings.download_timeout,
+    )
+    request.dataset_url = request.upload_id
+    request.upload_id = upload.upload_id
+    return upload
 
 
 def _upload_with_content(storage: Storage, upload_id: str) -> UploadRecord:
@@ -252,6 +278,7 @@ def _cancel(context: EngineContext, record: BuildRecord) -> BuildRecord:
             if record.state.status in TERMINAL_STATUSES:
                 return record
             if record.state.status == "pending":
+                context.dispatcher.remove_pending(name, version)
                 return storage.update_state(name, version, mark_cancelled)
         remaining = deadline - time.monotonic()
         if context.dispatcher.cancel(name, version, wait_seconds=remaining):

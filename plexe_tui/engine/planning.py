@@ -1,36 +1,76 @@
 """Turning a build request and its data into a BuildPlan, and the plan into X and y.
 
 The server makes the plan when the build is requested, so that a missing target or
-an unfitting metric comes back as a 422 on that request. The training process then
-reuses the stored plan with ``training_data``.
+an unfitting metric comes back as a 4xx on that request. It reads only the first
+50,000 rows of the file, and the whole target column, so that planning a large
+file keeps a small part of it in memory. The training process then reuses the
+stored plan with ``training_data``.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from plexe_tui.engine.data import load_column, load_sample
 from plexe_tui.engine.errors import InvalidRequest
-from plexe_tui.engine.features import choose_features, infer_type, prepare_features
+from plexe_tui.engine.features import choose_features, infer_type
+from plexe_tui.engine.inputs import prepare_features
 from plexe_tui.engine.metrics import metric_for_task
 from plexe_tui.engine.records import BuildPlan, BuildRequest, Label, Task
-from plexe_tui.engine.target import choose_target, decide_task
+from plexe_tui.engine.target import (
+    TargetChoice,
+    choose_target,
+    decide_task,
+    normalise_name,
+)
 
-# Cross-validation uses at most this many folds, shuffled with this seed.
-MAX_FOLDS = 5
-RANDOM_STATE = 0
+# Rows read to choose the target and the features; the target column itself is
+# read whole, so classes and row counts cover every row.
+SAMPLE_ROWS = 50_000
 # Minimum rows with a target value: two for each of five cross-validation folds.
 MIN_ROWS = 10
 # A class needs this many rows so that every training fold contains it.
 MIN_CLASS_ROWS = 2
+# output_schema keys, normalised, that ask for the chosen class's probability or
+# for a mapping of every class to its probability.
+_PROBABILITY_KEYS = frozenset({"probability", "confidence", "score"})
+_PROBABILITIES_KEYS = frozenset({"probabilities"})
+
+
+def plan_from_file(
+    path: Path,
+    display_name: str,
+    request: BuildRequest,
+    sample_rows: int = SAMPLE_ROWS,
+) -> BuildPlan:
+    """Plan a build from a data file, reading a sample and the target column."""
+    sample = load_sample(path, display_name, sample_rows)
+    choice = choose_target(
+        sample.table, request.goal, request.output_schema, display_name
+    )
+    if sample.complete:
+        target = sample.table[choice.column]
+    else:
+        target = load_column(path, display_name, choice.column)
+    plan = make_plan(sample.table, target, choice, request)
+    if not sample.complete:
+        plan.sample_rows = len(sample.table)
+    return plan
 
 
 def make_plan(
-    table: pd.DataFrame, request: BuildRequest, display_name: str
+    table: pd.DataFrame,
+    target: pd.Series,
+    choice: TargetChoice,
+    request: BuildRequest,
 ) -> BuildPlan:
-    """Decide target, task, features and metric, or raise InvalidRequest saying why."""
-    choice = choose_target(table, request.goal, request.output_schema, display_name)
-    target = table[choice.column]
+    """Decide task, features and metric, or raise InvalidRequest saying why.
+
+    ``table`` gives the feature columns (a sample is enough) and ``target`` is the
+    whole target column.
+    """
     present = target.dropna()
     _require_rows(len(present), choice.column)
 
@@ -43,6 +83,7 @@ def make_plan(
 
     features = choose_features(table, choice.column, request.input_schema)
     metric = metric_for_task(request.metric, task)
+    probability_key, probabilities_key = _probability_keys(request, task)
     return BuildPlan(
         target=choice.column,
         target_reason=choice.reason,
@@ -55,9 +96,12 @@ def make_plan(
         dropped_columns=features.dropped,
         metric=metric.name,
         rows=rows,
-        rows_dropped=len(table) - rows,
+        rows_dropped=len(target) - rows,
         classes=classes,
         positive_class=classes[1] if classes and len(classes) == 2 else None,
+        date_features=features.date_features,
+        probability_key=probability_key,
+        probabilities_key=probabilities_key,
     )
 
 
@@ -77,16 +121,13 @@ def training_data(table: pd.DataFrame, plan: BuildPlan) -> tuple[pd.DataFrame, A
     target = table[plan.target]
     keep = target.notna()
     if plan.classes is not None:
-        labels = target[keep].map(label_value)
-        if all(isinstance(label, str) for label in plan.classes):
-            labels = labels.map(str)
-        index_of = {_label_key(label): i for i, label in enumerate(plan.classes)}
-        codes = labels.map(lambda label: index_of.get(_label_key(label), -1))
-        keep.loc[codes.index] = codes >= 0
-        y: Any = codes[codes >= 0].to_numpy(dtype=np.int64)
+        codes = target[keep].map(_class_codes(target[keep], plan.classes))
+        keep.loc[codes.index] = codes.notna()
+        y: Any = codes.dropna().to_numpy(dtype=np.int64)
     else:
         y = pd.to_numeric(target[keep]).to_numpy(dtype=np.float64)
-    features = prepare_features(table.loc[keep], plan.features, plan.feature_types)
+    rows = table if bool(keep.all()) else table.loc[keep]
+    features = prepare_features(rows, plan)
     return features, y
 
 
@@ -109,6 +150,32 @@ def _label_key(label: Label) -> tuple[str, Label]:
     return type(label).__name__, label
 
 
+def _distinct_labels(present: pd.Series) -> dict[Any, Label]:
+    """Return each distinct raw value of a target column with its class label.
+
+    Labels are computed per distinct value, not per row, so that a column of
+    millions of rows costs no more than its few classes. Mixed label types all
+    become text.
+    """
+    raw_values = present.unique()
+    labels = [label_value(value) for value in raw_values]
+    if len({type(label) for label in labels}) > 1:
+        labels = [str(label) for label in labels]
+    return dict(zip(raw_values, labels, strict=True))
+
+
+def _class_codes(present: pd.Series, classes: list[Label]) -> dict[Any, int]:
+    """Return each distinct raw value's index in ``classes``; others are left out."""
+    index_of = {_label_key(label): i for i, label in enumerate(classes)}
+    as_text = all(isinstance(label, str) for label in classes)
+    codes = {}
+    for raw, label in _distinct_labels(present).items():
+        key = _label_key(str(label) if as_text else label)
+        if key in index_of:
+            codes[raw] = index_of[key]
+    return codes
+
+
 def _require_rows(count: int, target: str) -> None:
     if count < MIN_ROWS:
         raise InvalidRequest(
@@ -121,11 +188,12 @@ def _require_rows(count: int, target: str) -> None:
 
 def _usable_classes(present: pd.Series) -> tuple[list[Label], int]:
     """Return the sorted classes with enough rows, and the number of rows they have."""
-    labels = present.map(label_value)
-    if len({type(label) for label in labels}) > 1:
-        labels = labels.map(str)
-    counts = labels.value_counts()
-    usable = counts[counts >= MIN_CLASS_ROWS]
+    label_of = _distinct_labels(present)
+    counts: dict[tuple[str, Label], int] = {}
+    for raw, count in present.value_counts().items():
+        key = _label_key(label_of[raw])
+        counts[key] = counts.get(key, 0) + int(count)
+    usable = {key: count for key, count in counts.items() if count >= MIN_CLASS_ROWS}
     if len(usable) < 2:
         raise InvalidRequest(
             "too_few_classes",
@@ -134,8 +202,8 @@ def _usable_classes(present: pd.Series) -> tuple[list[Label], int]:
             "another column.",
             field="goal",
         )
-    classes = sorted(label_value(label) for label in usable.index)
-    return classes, int(usable.sum())
+    classes = sorted(label for _, label in usable)
+    return classes, sum(usable.values())
 
 
 def _output_type(target: pd.Series, task: Task, declared: str | None) -> str:
@@ -144,3 +212,26 @@ def _output_type(target: pd.Series, task: Task, declared: str | None) -> str:
     if task == "regression":
         return "float"
     return infer_type(target)
+
+
+def _probability_keys(
+    request: BuildRequest, task: Task
+) -> tuple[str | None, str | None]:
+    """Return the output keys for the probability of the class and of every class.
+
+    Without an output_schema a classifier returns ``probability``. With one, it
+    returns the probabilities that the schema names, and none otherwise.
+    """
+    if task == "regression":
+        return None, None
+    schema = request.output_schema
+    if not schema:
+        return "probability", None
+    probability = probabilities = None
+    for key in schema:
+        name = normalise_name(key)
+        if probability is None and name in _PROBABILITY_KEYS:
+            probability = key
+        if probabilities is None and name in _PROBABILITIES_KEYS:
+            probabilities = key
+    return probability, probabilities

@@ -1,4 +1,9 @@
-"""Predictions from completed builds, with the fitted models cached in memory."""
+"""Predictions from completed builds, with the fitted models cached in memory.
+
+Single rows take a fast path (see ``row_models``) that skips pandas and
+scikit-learn's input validation; batches go through the fitted pipeline as a
+DataFrame. Both give the same outputs.
+"""
 
 import threading
 from collections.abc import Mapping, Sequence
@@ -7,46 +12,65 @@ from typing import Any
 import numpy as np
 
 from plexe_tui.engine.artifacts import ModelArtifact, load_model
-from plexe_tui.engine.features import frame_from_rows
+from plexe_tui.engine.inputs import check_row, frame_from_rows, row_values
 from plexe_tui.engine.records import BuildPlan, BuildRecord
+from plexe_tui.engine.row_models import RowModel, limit_server_threads, row_model
 from plexe_tui.engine.storage import Storage
 
 
 class Predictor:
-    """A loaded model that turns rows of features into output objects."""
+    """A loaded model that turns rows of features into output objects.
+
+    Classifiers return the class under the output key and, as the plan sets, its
+    probability and the probability of every class. Regressors return the number,
+    rounded for an int output. Invalid rows raise InvalidRequest naming the field.
+    """
 
     def __init__(self, plan: BuildPlan, artifact: ModelArtifact) -> None:
         self._plan = plan
-        self._pipeline = artifact.pipeline
+        self._model = artifact.pipeline
         self._classes = artifact.classes
+        self._row_model: RowModel | None = row_model(self._model, plan.task)
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Return one output object per row, in order.
-
-        Classifiers return the class under the output key and its probability under
-        ``probability``. Regressors return the number, rounded for an int output.
-        Raises InvalidRequest naming missing or invalid features.
-        """
-        plan = self._plan
-        features = frame_from_rows(rows, plan.features, plan.feature_types)
+        """Return one output object per row, in order."""
+        features = frame_from_rows(rows, self._plan)
         if self._classes is None:
-            values = self._pipeline.predict(features)
-            return [{plan.output_key: self._number(value)} for value in values]
+            values = self._model.predict(features)
+            return [self._number_output(value) for value in values]
+        probabilities = np.asarray(self._model.predict_proba(features))
+        return [self._class_output(row) for row in probabilities]
 
-        probabilities = self._pipeline.predict_proba(features)
-        best = np.argmax(probabilities, axis=1)
-        return [
-            {
-                plan.output_key: self._classes[int(index)],
-                "probability": round(float(row[index]), 6),
+    def predict_one(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the output object of one row."""
+        if self._row_model is None:
+            return self.predict([row])[0]
+        check_row(row, self._plan)
+        numbers, categories = row_values(row, self._plan)
+        prediction = self._row_model.predict(numbers, categories)
+        if self._classes is None:
+            return self._number_output(prediction[0])
+        return self._class_output(prediction[0])
+
+    def _class_output(self, probabilities: np.ndarray) -> dict[str, Any]:
+        assert self._classes is not None
+        plan = self._plan
+        best = int(np.argmax(probabilities))
+        output: dict[str, Any] = {plan.output_key: self._classes[best]}
+        if plan.probability_key is not None:
+            output[plan.probability_key] = round(float(probabilities[best]), 6)
+        if plan.probabilities_key is not None:
+            output[plan.probabilities_key] = {
+                str(label): round(float(value), 6)
+                for label, value in zip(self._classes, probabilities, strict=True)
             }
-            for index, row in zip(best, probabilities, strict=True)
-        ]
+        return output
 
-    def _number(self, value: Any) -> float | int:
+    def _number_output(self, value: Any) -> dict[str, Any]:
+        number: float | int = float(value)
         if self._plan.output_type == "int":
-            return round(float(value))
-        return float(value)
+            number = round(number)
+        return {self._plan.output_key: number}
 
 
 class ModelCache:
@@ -69,6 +93,7 @@ class ModelCache:
                 artifact = load_model(self._storage, record)
                 predictor = Predictor(record.plan, artifact)
                 self._predictors[key] = predictor
+                limit_server_threads()
             return predictor
 
     def evict(self, name: str, version: str) -> None:

@@ -61,6 +61,9 @@ class BuildRequest(BaseModel):
     max_iterations: int
     provider: str | None = None
     timeout: float | None = None
+    dataset_url: str | None = Field(
+        default=None, description="The URL the dataset was downloaded from, if any."
+    )
 
 
 class DroppedColumn(BaseModel):
@@ -68,6 +71,16 @@ class DroppedColumn(BaseModel):
 
     column: str
     reason: str
+
+
+class DateFeature(BaseModel):
+    """A date or datetime feature: how its text is parsed and the parts kept.
+
+    ``format`` is a ``strptime`` format, or ``ISO8601`` for any ISO 8601 text.
+    """
+
+    format: str
+    parts: list[str]
 
 
 class BuildPlan(BaseModel):
@@ -87,6 +100,21 @@ class BuildPlan(BaseModel):
     rows_dropped: int = Field(description="Rows left out: missing target, rare class.")
     classes: list[Label] | None = None
     positive_class: Label | None = None
+    date_features: dict[str, DateFeature] = Field(default_factory=dict)
+    probability_key: str | None = Field(
+        default="probability",
+        description="Output key of the predicted class's probability; None leaves "
+        "it out.",
+    )
+    probabilities_key: str | None = Field(
+        default=None,
+        description="Output key of the probability of every class, if any.",
+    )
+    sample_rows: int | None = Field(
+        default=None,
+        description="Rows that feature choices were judged on, when the file had "
+        "more rows than that.",
+    )
 
 
 class MetricResult(BaseModel):
@@ -105,6 +133,7 @@ class ApproachResult(BaseModel):
     metric_std: float | None = None
     seconds: float
     error: str | None = None
+    skipped_reason: str | None = None
 
 
 class BuildState(BaseModel):
@@ -121,6 +150,7 @@ class BuildState(BaseModel):
     chosen: str | None = None
     chosen_reason: str | None = None
     search_note: str | None = None
+    validation: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
 

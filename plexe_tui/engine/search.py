@@ -1,262 +1,135 @@
-"""The modelling approaches and their comparison by cross-validation.
+"""The search: validate each approach in turn, within the time budget, and pick one.
 
-Approaches run cheapest first: a baseline that ignores the features, a linear model,
-gradient boosting, two forests, then tuned gradient boosting settings. Each is a
-scikit-learn Pipeline of a ColumnTransformer and an estimator, scored by k-fold
-cross-validation (stratified for classification) with random_state=0, so the same
-data and request give the same scores.
+Approaches run in the order ``approaches`` gives, cheapest first. Each is scored on
+the same validation splits (see ``validation``). An approach that would not finish
+in the time left is skipped, and its result gives the reason. The out-of-fold
+predictions of the best few approaches are kept for the ensemble.
 """
 
-import itertools
 import math
 import time
-import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.ensemble import (
-    ExtraTreesClassifier,
-    ExtraTreesRegressor,
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from plexe_tui.engine.features import NUMERIC_TYPES
+from plexe_tui.engine.approaches import Approach
+from plexe_tui.engine.budget import TimeBudget, TimeEstimator
+from plexe_tui.engine.ensemble import MAX_CANDIDATES, Selection, select_ensemble
+from plexe_tui.engine.fitting import StoppedForTime
 from plexe_tui.engine.metrics import Metric
-from plexe_tui.engine.planning import MAX_FOLDS, RANDOM_STATE
-from plexe_tui.engine.records import ApproachResult, Task
-
-# Rarer categories of a column share one one-hot column, to bound the width.
-MAX_CATEGORIES = 30
-FOREST_TREES = 200
-
-EstimatorFactory = Callable[[Task], Any]
-
-
-@dataclass(frozen=True)
-class Approach:
-    """A named way to model the data: an estimator and how to preprocess for it."""
-
-    name: str
-    description: str
-    make_estimator: EstimatorFactory
-    scale_numeric: bool = False
+from plexe_tui.engine.records import ApproachResult
+from plexe_tui.engine.validation import SearchData, evaluate
 
 
 @dataclass
 class SearchOutcome:
-    """The scored approaches, the index of the best one, and why the search stopped."""
+    """The results in approach order, the best one, and why it was chosen.
+
+    ``ensemble`` contains the members (result indexes) and weights when the best
+    result is the ensemble.
+    """
 
     metric_name: str
     results: list[ApproachResult] = field(default_factory=list)
     best_index: int | None = None
     best_reason: str | None = None
     note: str | None = None
+    ensemble: Selection | None = None
 
 
-def approaches(count: int) -> list[Approach]:
-    """Return the first ``count`` approaches, cheapest first."""
-    return list(itertools.islice(_all_approaches(), count))
-
-
-def _all_approaches() -> Iterator[Approach]:
-    yield Approach(
-        "baseline",
-        "predicts the class shares or the mean, ignoring the features",
-        _baseline,
-    )
-    yield Approach(
-        "linear",
-        "logistic regression or ridge regression on scaled features",
-        _linear,
-        scale_numeric=True,
-    )
-    yield Approach(
-        "hist_gradient_boosting",
-        "histogram gradient boosting with default settings",
-        lambda task: _boosting(task, {}),
-    )
-    yield Approach(
-        "random_forest", f"random forest of {FOREST_TREES} trees", _random_forest
-    )
-    yield Approach(
-        "extra_trees",
-        f"extremely randomised trees, {FOREST_TREES} of them",
-        _extra_trees,
-    )
-    small_steps = {
-        "learning_rate": 0.05,
-        "max_iter": 300,
-        "max_leaf_nodes": 15,
-        "l2_regularization": 1.0,
-    }
-    yield _boosting_approach("hgb_small_steps", small_steps)
-    deep_trees = {
-        "learning_rate": 0.1,
-        "max_iter": 200,
-        "max_leaf_nodes": 63,
-        "min_samples_leaf": 10,
-    }
-    yield _boosting_approach("hgb_deep_trees", deep_trees)
-    grid = itertools.product((0.03, 0.1, 0.3), (7, 15, 31, 63), (5, 20, 50), (0.0, 1.0))
-    for rate, leaves, min_leaf, l2 in grid:
-        settings = {
-            "learning_rate": rate,
-            "max_iter": 300,
-            "max_leaf_nodes": leaves,
-            "min_samples_leaf": min_leaf,
-            "l2_regularization": l2,
-            "early_stopping": True,
-        }
-        yield _boosting_approach(
-            f"hgb_lr{rate}_leaves{leaves}_min{min_leaf}_l2{l2}", settings
-        )
-
-
-def _boosting_approach(name: str, settings: Mapping[str, Any]) -> Approach:
-    described = ", ".join(f"{key}={value}" for key, value in settings.items())
-    return Approach(
-        name,
-        f"histogram gradient boosting with {described}",
-        lambda task: _boosting(task, settings),
-    )
-
-
-def _baseline(task: Task) -> Any:
-    if task == "regression":
-        return DummyRegressor(strategy="mean")
-    return DummyClassifier(strategy="prior")
-
-
-def _linear(task: Task) -> Any:
-    if task == "regression":
-        return Ridge(alpha=1.0)
-    return LogisticRegression(max_iter=2000)
-
-
-def _boosting(task: Task, settings: Mapping[str, Any]) -> Any:
-    if task == "regression":
-        return HistGradientBoostingRegressor(random_state=RANDOM_STATE, **settings)
-    return HistGradientBoostingClassifier(random_state=RANDOM_STATE, **settings)
-
-
-def _random_forest(task: Task) -> Any:
-    model = RandomForestRegressor if task == "regression" else RandomForestClassifier
-    return model(n_estimators=FOREST_TREES, random_state=RANDOM_STATE, n_jobs=-1)
-
-
-def _extra_trees(task: Task) -> Any:
-    model = ExtraTreesRegressor if task == "regression" else ExtraTreesClassifier
-    return model(n_estimators=FOREST_TREES, random_state=RANDOM_STATE, n_jobs=-1)
-
-
-def make_pipeline(
-    approach: Approach, task: Task, feature_types: Mapping[str, str]
-) -> Pipeline:
-    """Return an unfitted pipeline: imputation, encoding, then the estimator."""
-    numeric = [name for name, kind in feature_types.items() if kind in NUMERIC_TYPES]
-    categorical = [name for name in feature_types if name not in numeric]
-
-    numeric_steps: list[tuple[str, Any]] = [
-        ("impute", SimpleImputer(strategy="median"))
-    ]
-    if approach.scale_numeric:
-        numeric_steps.append(("scale", StandardScaler()))
-    encoder = OneHotEncoder(
-        handle_unknown="ignore", max_categories=MAX_CATEGORIES, sparse_output=False
-    )
-    categorical_steps = [
-        ("impute", SimpleImputer(strategy="most_frequent")),
-        ("encode", encoder),
-    ]
-
-    transformers: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        transformers.append(("numeric", Pipeline(numeric_steps), numeric))
-    if categorical:
-        transformers.append(("categorical", Pipeline(categorical_steps), categorical))
-    preprocess = ColumnTransformer(transformers, remainder="drop", sparse_threshold=0)
-    return Pipeline(
-        [("preprocess", preprocess), ("model", approach.make_estimator(task))]
-    )
-
-
-def make_folds(task: Task, y: Any) -> KFold | StratifiedKFold:
-    """Return the cross-validation splitter.
-
-    Regression gets 5 folds. Classification gets stratified folds, 2 to 5 of them,
-    because every class needs a row in every fold.
-    """
-    if task == "regression":
-        return KFold(n_splits=MAX_FOLDS, shuffle=True, random_state=RANDOM_STATE)
-    smallest_class = int(np.bincount(y).min())
-    folds = max(2, min(MAX_FOLDS, smallest_class))
-    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
+# Called with the outcome so far and the share (0 to 1) of the current approach's
+# splits that are done.
+SearchProgress = Callable[[SearchOutcome, float], None]
 
 
 def run_search(
-    features: pd.DataFrame,
-    y: Any,
-    task: Task,
-    feature_types: Mapping[str, str],
-    metric: Metric,
+    data: SearchData,
     candidates: list[Approach],
-    deadline: float | None,
-    on_result: Callable[[ApproachResult, SearchOutcome], None],
+    budget: TimeBudget,
+    progress: SearchProgress,
 ) -> SearchOutcome:
-    """Cross-validate each approach in turn and pick the best.
+    """Validate the candidates in turn and pick the best scored one.
 
-    ``deadline`` is a ``time.monotonic()`` value: once it passes, the remaining
-    approaches are skipped, but the first one always runs. ``on_result`` is called
-    after each approach with its result and the outcome so far.
+    The first candidate always runs, so that a build has a model even when its
+    timeout is too short for anything else.
     """
-    outcome = SearchOutcome(metric_name=metric.name)
-    folds = make_folds(task, y)
+    outcome = SearchOutcome(metric_name=data.metric.name)
+    estimator = TimeEstimator(refit_factor=len(data.y) / data.validation.train_rows)
+    kept_predictions: dict[int, np.ndarray] = {}
     for position, approach in enumerate(candidates):
-        if position > 0 and deadline is not None and time.monotonic() >= deadline:
-            outcome.note = (
-                f"stopped after {position} of {len(candidates)} approaches because "
-                "the build's timeout was reached"
+        if approach.is_ensemble:
+            result = _run_ensemble(
+                data, approach, candidates, outcome, kept_predictions, estimator, budget
             )
-            break
-        pipeline = make_pipeline(approach, task, feature_types)
-        result = _score(approach, pipeline, features, y, folds, metric, task)
+        else:
+            result = _run_approach(
+                data,
+                approach,
+                position,
+                outcome,
+                estimator,
+                budget,
+                kept_predictions,
+                progress,
+            )
         outcome.results.append(result)
-        outcome.best_index, outcome.best_reason = choose_best(outcome.results, metric)
-        on_result(result, outcome)
+        outcome.best_index, outcome.best_reason = choose_best(
+            outcome.results, data.metric
+        )
+        if approach.is_ensemble and outcome.best_index != position:
+            # The ensemble did not beat the best single approach.
+            outcome.ensemble = None
+        progress(outcome, 0.0)
+    outcome.note = _skipped_note(outcome.results)
     return outcome
 
 
-def _score(
+def _run_approach(
+    data: SearchData,
     approach: Approach,
-    pipeline: Pipeline,
-    features: pd.DataFrame,
-    y: Any,
-    folds: KFold | StratifiedKFold,
-    metric: Metric,
-    task: Task,
+    position: int,
+    outcome: SearchOutcome,
+    estimator: TimeEstimator,
+    budget: TimeBudget,
+    kept_predictions: dict[int, np.ndarray],
+    progress: SearchProgress,
 ) -> ApproachResult:
+    best = _best_approach_seconds(outcome, estimator)
+    if position > 0:
+        needed = estimator.validation_seconds(approach) + max(
+            estimator.refit_seconds(approach), best
+        )
+        left = budget.remaining() - budget.save_reserve()
+        if needed > left:
+            return _skipped(
+                approach,
+                f"skipped: it would take about {needed:.1f} s with its refit, and "
+                f"{max(left, 0.0):.1f} s of the timeout were left",
+            )
+
+    def gate(spent: float, share_done: float) -> bool:
+        projected = spent / share_done
+        needed = projected - spent + max(projected * estimator.refit_factor, best)
+        return needed <= budget.remaining() - budget.save_reserve()
+
+    def split_done(done: int, total: int) -> None:
+        progress(outcome, done / total)
+
     started = time.monotonic()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            scores = cross_validate(
-                pipeline, features, y, cv=folds, scoring=metric.scorer(task)
-            )["test_score"]
+        evaluation = evaluate(
+            approach,
+            data,
+            gate if position > 0 else _always,
+            split_done,
+        )
+    except StoppedForTime as stopped:
+        return _skipped(
+            approach,
+            f"{stopped}, because the rest would not finish within the timeout",
+            time.monotonic() - started,
+        )
     except (ValueError, TypeError, ArithmeticError, MemoryError) as error:
         # One approach failing on this data must not end the search.
         return ApproachResult(
@@ -265,14 +138,58 @@ def _score(
             seconds=round(time.monotonic() - started, 3),
             error=f"{type(error).__name__}: {error}",
         )
-    values = np.asarray(scores, dtype=float) * metric.sign
-    return ApproachResult(
-        name=approach.name,
-        description=approach.description,
-        metric_value=round(float(values.mean()), 6),
-        metric_std=round(float(values.std()), 6),
-        seconds=round(time.monotonic() - started, 3),
+
+    estimator.record(approach, evaluation.seconds)
+    result = _scored(approach, evaluation.split_scores, evaluation.seconds)
+    if result.metric_value is not None:
+        kept_predictions[position] = evaluation.predictions
+        _keep_best(kept_predictions, [*outcome.results, result], data.metric)
+    return result
+
+
+def _run_ensemble(
+    data: SearchData,
+    approach: Approach,
+    candidates: list[Approach],
+    outcome: SearchOutcome,
+    kept_predictions: dict[int, np.ndarray],
+    estimator: TimeEstimator,
+    budget: TimeBudget,
+) -> ApproachResult:
+    if len(kept_predictions) < 2:
+        return _skipped(
+            approach, "skipped: fewer than two approaches were scored to combine"
+        )
+    members = sorted(kept_predictions)
+    refit = sum(estimator.refit_seconds(candidates[index]) for index in members)
+    left = budget.remaining() - budget.save_reserve()
+    if refit > left:
+        return _skipped(
+            approach,
+            f"skipped: refitting its candidates would take about {refit:.1f} s, and "
+            f"{max(left, 0.0):.1f} s of the timeout were left",
+        )
+
+    started = time.monotonic()
+    selection = select_ensemble(
+        [kept_predictions[index] for index in members],
+        data.y,
+        data.validation,
+        data.metric,
+        data.task,
     )
+    seconds = time.monotonic() - started
+    if selection is None:
+        return _skipped(
+            approach,
+            "not used: no weighted mix scored better than the best single approach",
+            seconds,
+        )
+    weights = [(members[position], weight) for position, weight in selection.weights]
+    outcome.ensemble = Selection(weights, selection.split_scores)
+    result = _scored(approach, selection.split_scores, seconds)
+    result.description = _ensemble_description(outcome.results, weights)
+    return result
 
 
 def choose_best(
@@ -282,6 +199,7 @@ def choose_best(
 
     Ties go to the earlier, cheaper approach.
     """
+    sign = 1.0 if metric.greater_is_better else -1.0
     scored = [
         (index, result.metric_value)
         for index, result in enumerate(results)
@@ -289,14 +207,92 @@ def choose_best(
     ]
     if not scored:
         return None, None
-    ordered = sorted(scored, key=lambda pair: (-metric.sign * pair[1], pair[0]))
+    ordered = sorted(scored, key=lambda pair: (-sign * pair[1], pair[0]))
     best_index, best_value = ordered[0]
     word = "highest" if metric.greater_is_better else "lowest"
     reason = (
-        f"{word} mean cross-validated {metric.name} ({best_value:.4f}) "
+        f"{word} mean validated {metric.name} ({best_value:.4f}) "
         f"of {len(scored)} scored approaches"
     )
     if len(ordered) > 1:
         runner_index, runner_value = ordered[1]
         reason += f"; next best was {results[runner_index].name} ({runner_value:.4f})"
     return best_index, reason
+
+
+def _best_approach_seconds(outcome: SearchOutcome, estimator: TimeEstimator) -> float:
+    """Return the estimated refit time of the best result so far."""
+    if outcome.best_index is None:
+        return 0.0
+    best = outcome.results[outcome.best_index]
+    return best.seconds * estimator.refit_factor
+
+
+def _keep_best(
+    kept_predictions: dict[int, np.ndarray],
+    results: list[ApproachResult],
+    metric: Metric,
+) -> None:
+    """Drop stored predictions beyond the best few, to bound memory."""
+    sign = 1.0 if metric.greater_is_better else -1.0
+
+    def rank(index: int) -> tuple[float, int]:
+        value = results[index].metric_value
+        assert value is not None
+        return -sign * value, index
+
+    for index in sorted(kept_predictions, key=rank)[MAX_CANDIDATES:]:
+        del kept_predictions[index]
+
+
+def _scored(approach: Approach, scores: list[float], seconds: float) -> ApproachResult:
+    values = np.asarray(scores, dtype=float)
+    mean = float(values.mean())
+    return ApproachResult(
+        name=approach.name,
+        description=approach.description,
+        metric_value=round(mean, 6) if math.isfinite(mean) else None,
+        metric_std=round(float(values.std()), 6) if math.isfinite(mean) else None,
+        seconds=round(seconds, 3),
+        error=None if math.isfinite(mean) else "the metric is undefined on this data",
+    )
+
+
+def _skipped(approach: Approach, reason: str, seconds: float = 0.0) -> ApproachResult:
+    return ApproachResult(
+        name=approach.name,
+        description=approach.description,
+        seconds=round(seconds, 3),
+        skipped_reason=reason,
+    )
+
+
+def _ensemble_description(
+    results: list[ApproachResult], weights: list[tuple[int, float]]
+) -> str:
+    members = ", ".join(
+        f"{results[index].name} (weight {weight:.2f})" for index, weight in weights
+    )
+    return (
+        "greedy ensemble selection over out-of-fold predictions, averaging "
+        f"{members}; its score is slightly optimistic because the weights were "
+        "chosen on the same predictions"
+    )
+
+
+def _skipped_note(results: list[ApproachResult]) -> str | None:
+    skipped = [
+        result.name
+        for result in results
+        if result.skipped_reason and "timeout" in result.skipped_reason
+    ]
+    if not skipped:
+        return None
+    return (
+        f"{len(skipped)} of {len(results)} approaches did not run in full because "
+        f"of the build's timeout: {', '.join(skipped)}"
+    )
+
+
+def _always(spent: float, share_done: float) -> bool:
+    return True

@@ -4,6 +4,7 @@
 """
 
 import argparse
+import dataclasses
 import logging
 import signal
 import socket
@@ -18,6 +19,13 @@ import uvicorn
 from plexe_tui.engine.app import create_app
 from plexe_tui.engine.folder_lock import FolderInUse, FolderLock
 from plexe_tui.engine.logs import configure_logging
+from plexe_tui.engine.settings import (
+    DOWNLOAD_MAX_BYTES_VARIABLE,
+    DOWNLOAD_TIMEOUT_VARIABLE,
+    MAX_PARALLEL_BUILDS_VARIABLE,
+    EngineSettings,
+    InvalidSetting,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,21 +49,25 @@ def serve(
     port: int = DEFAULT_PORT,
     data_dir: Path | None = None,
     fd: int | None = None,
+    settings: EngineSettings | None = None,
 ) -> None:
     """Run the engine until SIGINT or SIGTERM, then stop it cleanly.
 
-    Exits the process with status 1 when another engine uses the data folder.
+    Exits the process with status 1 when another engine uses the data folder, or
+    when a setting in the environment is invalid.
 
     ``fd`` is a listening socket that a parent process has already bound. When it
-    is given, ``host`` and ``port`` are ignored. Training processes still running
-    at shutdown are terminated, and their builds resume at the next start.
+    is given, ``host`` and ``port`` are ignored. ``settings`` defaults to the
+    environment's. Training processes still running at shutdown are terminated,
+    and their builds resume at the next start.
     """
     configure_logging()
     folder = data_dir if data_dir is not None else default_data_dir()
+    settings = settings or _settings_from_environment()
     _check_folder_free(folder)
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminate)
     try:
-        _run_server(host, port, folder, fd)
+        _run_server(host, port, folder, fd, settings)
     except (KeyboardInterrupt, _TerminateRequested):
         # uvicorn has already shut down gracefully and then re-raised the signal.
         pass
@@ -79,8 +91,18 @@ def _check_folder_free(data_dir: Path) -> None:
     lock.release()
 
 
-def _run_server(host: str, port: int, data_dir: Path, fd: int | None) -> None:
-    app = create_app(data_dir)
+def _settings_from_environment() -> EngineSettings:
+    try:
+        return EngineSettings.from_environment()
+    except InvalidSetting as error:
+        logger.error("engine not started: %s", error)
+        raise SystemExit(1) from None
+
+
+def _run_server(
+    host: str, port: int, data_dir: Path, fd: int | None, settings: EngineSettings
+) -> None:
+    app = create_app(data_dir, settings)
     config = uvicorn.Config(
         app,
         host=host,
@@ -94,7 +116,11 @@ def _run_server(host: str, port: int, data_dir: Path, fd: int | None) -> None:
     # descriptor here lets the socket module detect the real family (TCP).
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     where = f"socket fd {fd}" if fd is not None else f"http://{host}:{port}"
-    logger.info("engine starting on %s", where)
+    logger.info(
+        "engine starting on %s, running up to %d builds at a time",
+        where,
+        settings.max_parallel_builds,
+    )
     server.run(sockets=sockets)
 
 
@@ -104,6 +130,19 @@ def _raise_terminate(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse command-line options, run the engine and return the exit status."""
+    options = _parser().parse_args(argv)
+    settings = _settings_from_environment()
+    settings = dataclasses.replace(
+        settings,
+        max_parallel_builds=options.max_parallel_builds or settings.max_parallel_builds,
+        download_timeout=options.download_timeout or settings.download_timeout,
+        download_max_bytes=options.download_max_bytes or settings.download_max_bytes,
+    )
+    serve(options.host, options.port, options.data_dir, options.fd, settings)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m plexe_tui.engine",
         description="Run the plexe-tui local engine, a Plexe-compatible HTTP server.",
@@ -123,9 +162,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="descriptor of an already-bound listening socket, used instead of "
         "--host and --port",
     )
-    options = parser.parse_args(argv)
-    serve(options.host, options.port, options.data_dir, options.fd)
-    return 0
+
+    parser.add_argument(
+        "--max-parallel-builds",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="how many builds train at the same time; the others wait in the queue "
+        f"(default: ${MAX_PARALLEL_BUILDS_VARIABLE}, else 1)",
+    )
+    parser.add_argument(
+        "--download-timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="time limit for downloading a dataset URL given as upload_id "
+        f"(default: ${DOWNLOAD_TIMEOUT_VARIABLE}, else 10)",
+    )
+    parser.add_argument(
+        "--download-max-bytes",
+        type=_positive_int,
+        default=None,
+        metavar="BYTES",
+        help="size limit for a downloaded dataset "
+        f"(default: ${DOWNLOAD_MAX_BYTES_VARIABLE}, else 1073741824, 1 GiB)",
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive whole number, not {text!r}"
+        )
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return value
 
 
 if __name__ == "__main__":

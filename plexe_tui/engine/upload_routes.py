@@ -14,14 +14,14 @@ import anyio
 from fastapi import APIRouter, Query, Request
 
 from plexe_tui.engine.context import Context
-from plexe_tui.engine.data import load_table
+from plexe_tui.engine.data import table_shape
 from plexe_tui.engine.errors import Conflict, Forbidden, InvalidRequest, PayloadTooLarge
 from plexe_tui.engine.payloads import CreateUploadBody, UploadStatusBody
 from plexe_tui.engine.records import TERMINAL_STATUSES, UploadRecord
 from plexe_tui.engine.views import pagination, upload_view
 
-# NOTE: planning and training load the whole file into memory, so this limit
-# guards memory, not the transfer. The value is a guess, not a measurement.
+# Training loads the columns a build uses into memory, so this limit guards the
+# training process's memory, not the transfer.
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_LIST_LIMIT = 100
 LIMIT_HELP = "Maximum number of items; values above 100 count as 100."
@@ -73,7 +73,10 @@ async def put_upload_content(
 
 @router.post("/uploads/status")
 def complete_upload(body: UploadStatusBody, context: Context) -> Any:
-    """Mark an upload complete once its bytes have arrived and parse as a table."""
+    """Mark an upload complete once its bytes have arrived and read as a table.
+
+    The rows are counted in chunks, so a large file is never held in memory.
+    """
     storage = context.storage
     record = storage.read_upload(body.upload_id)
     if body.s3_key is not None and body.s3_key != record.key:
@@ -91,9 +94,11 @@ def complete_upload(body: UploadStatusBody, context: Context) -> Any:
             field="upload_id",
         )
     if record.status != "complete":
-        table = load_table(storage.upload_file(record), record.original_filename)
-        record.rows = len(table)
-        record.columns = [str(column) for column in table.columns]
+        rows, columns = table_shape(
+            storage.upload_file(record), record.original_filename
+        )
+        record.rows = rows
+        record.columns = columns
         record.status = "complete"
         storage.write_upload(record)
     return {

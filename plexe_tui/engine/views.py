@@ -1,14 +1,20 @@
 """The JSON shapes the API returns for records, in the canonical field names."""
 
+from datetime import UTC, datetime
 from typing import Any
 
+from plexe_tui.engine.explain import summarise
 from plexe_tui.engine.metrics import find_metric
-from plexe_tui.engine.planning import MAX_FOLDS
 from plexe_tui.engine.records import BuildRecord, UploadRecord
 
 
-def status_view(record: BuildRecord) -> dict[str, Any]:
-    """Return the body of ``GET /models/{name}/{version}/status``."""
+def status_view(
+    record: BuildRecord, queue_position: int | None = None
+) -> dict[str, Any]:
+    """Return the body of ``GET /models/{name}/{version}/status``.
+
+    ``queue_position`` is the place of a pending build in the queue, 1 for next.
+    """
     state = record.state
     return {
         "model_name": record.model_name,
@@ -18,6 +24,8 @@ def status_view(record: BuildRecord) -> dict[str, Any]:
         "phase": state.phase,
         "iteration": state.iteration,
         "max_iterations": record.request.max_iterations,
+        "queue_position": queue_position,
+        "elapsed_seconds": elapsed_seconds(record),
         "result": state.result.model_dump() if state.result else None,
         "best_so_far": state.best_so_far.model_dump() if state.best_so_far else None,
         "error": state.error,
@@ -26,7 +34,22 @@ def status_view(record: BuildRecord) -> dict[str, Any]:
     }
 
 
-def list_item_view(record: BuildRecord) -> dict[str, Any]:
+def elapsed_seconds(record: BuildRecord) -> float | None:
+    """Return the seconds from the build's start to its end, or to now while it runs.
+
+    Returns None for a build that never started.
+    """
+    state = record.state
+    if state.started_at is None:
+        return None
+    started = _parse_time(state.started_at)
+    ended = _parse_time(state.finished_at) if state.finished_at else datetime.now(UTC)
+    return round(max(0.0, (ended - started).total_seconds()), 3)
+
+
+def list_item_view(
+    record: BuildRecord, queue_position: int | None = None
+) -> dict[str, Any]:
     """Return one item of ``GET /models``."""
     result = record.state.result
     return {
@@ -35,6 +58,7 @@ def list_item_view(record: BuildRecord) -> dict[str, Any]:
         "status": record.state.status,
         "goal": record.request.goal,
         "build_progress": record.state.build_progress,
+        "queue_position": queue_position,
         "metric_name": result.metric_name if result else record.plan.metric,
         "metric_value": result.metric_value if result else None,
         "created_at": record.created_at,
@@ -42,14 +66,17 @@ def list_item_view(record: BuildRecord) -> dict[str, Any]:
     }
 
 
-def model_view(record: BuildRecord) -> dict[str, Any]:
+def model_view(
+    record: BuildRecord, queue_position: int | None = None
+) -> dict[str, Any]:
     """Return the body of ``GET /models/{name}/{version}``, with the schemas used."""
     plan = record.plan
     request = record.request
     return {
-        **status_view(record),
+        **status_view(record, queue_position),
         "goal": request.goal,
         "upload_id": request.upload_id,
+        "dataset_url": request.dataset_url,
         "input_schema": dict(plan.feature_types),
         "output_schema": output_schema(record),
         "target": plan.target,
@@ -65,7 +92,10 @@ def output_schema(record: BuildRecord) -> dict[str, str]:
     plan = record.plan
     schema = {plan.output_key: plan.output_type}
     if plan.task != "regression":
-        schema["probability"] = "float"
+        if plan.probability_key is not None:
+            schema[plan.probability_key] = "float"
+        if plan.probabilities_key is not None:
+            schema[plan.probabilities_key] = "object"
     return schema
 
 
@@ -78,7 +108,9 @@ def describe_view(record: BuildRecord) -> dict[str, Any]:
         "model_name": record.model_name,
         "model_version": record.model_version,
         "status": state.status,
+        "summary": summarise(record),
         "goal": record.request.goal,
+        "dataset_url": record.request.dataset_url,
         "target": plan.target,
         "target_reason": plan.target_reason,
         "task": plan.task,
@@ -87,22 +119,23 @@ def describe_view(record: BuildRecord) -> dict[str, Any]:
         "positive_class": plan.positive_class,
         "rows_used": plan.rows,
         "rows_dropped": plan.rows_dropped,
-        "features": [
-            {"name": name, "type": plan.feature_types[name]} for name in plan.features
-        ],
+        "features": [_feature_view(record, name) for name in plan.features],
         "dropped_columns": [column.model_dump() for column in plan.dropped_columns],
+        "columns_judged_on_rows": plan.sample_rows,
         "metric": {
             "name": metric.name,
+            "label": metric.label,
             "direction": "higher is better"
             if metric.greater_is_better
             else "lower is better",
         },
-        "validation": _validation_text(plan.task),
+        "validation": state.validation,
         "approaches": [approach.model_dump() for approach in state.approaches],
         "chosen": state.chosen,
         "chosen_reason": state.chosen_reason,
         "search_note": state.search_note,
         "result": state.result.model_dump() if state.result else None,
+        "elapsed_seconds": elapsed_seconds(record),
         "error": state.error,
     }
 
@@ -122,9 +155,14 @@ def pagination(total: int, limit: int, offset: int) -> dict[str, Any]:
     }
 
 
-def _validation_text(task: str) -> str:
-    kind = "k-fold" if task == "regression" else "stratified k-fold"
-    return (
-        f"{kind} cross-validation with up to {MAX_FOLDS} folds, shuffled with "
-        "random_state=0"
-    )
+def _feature_view(record: BuildRecord, name: str) -> dict[str, Any]:
+    plan = record.plan
+    view: dict[str, Any] = {"name": name, "type": plan.feature_types[name]}
+    date = plan.date_features.get(name)
+    if date is not None:
+        view["date_parts"] = list(date.parts)
+    return view
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

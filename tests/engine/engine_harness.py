@@ -38,9 +38,12 @@ def data_file(name: str) -> Path:
 class EngineProcess:
     """One engine server process with its data folder and an HTTP client."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.env = {**os.environ, **(env or {})}
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -65,6 +68,7 @@ class EngineProcess:
                 pass_fds=[descriptor],
                 stdout=log,
                 stderr=log,
+                env=self.env,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -128,6 +132,13 @@ class EngineProcess:
         )
         assert done.status_code == 200, done.text
         return str(body["upload_id"])
+
+    def describe(self, name: str, version: str) -> dict[str, Any]:
+        """Return the describe body of a build."""
+        response = self.client.get(f"/models/{name}/{version}/describe")
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
 
     def start_build(self, name: str, **fields: Any) -> str:
         """Start a build and return its version; the request must be accepted."""

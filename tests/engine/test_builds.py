@@ -217,8 +217,13 @@ def test_timeout_stops_search(engine: EngineProcess, cancer_upload: str) -> None
     status = engine.wait_for("cancer-quick", version)
     assert status["status"] == "completed", status
     described = engine.client.get(f"/models/cancer-quick/{version}/describe").json()
-    assert len(described["approaches"]) == 1
+    reasons = {a["name"]: a["skipped_reason"] for a in described["approaches"]}
+    assert reasons["baseline"] is None
+    for name in ("linear", "hist_gradient_boosting", "random_forest"):
+        assert "timeout" in reasons[name]
+    assert "fewer than two" in reasons["ensemble"]
     assert "timeout" in described["search_note"]
+    assert "skipped" in described["summary"]
 
 
 @pytest.mark.parametrize("wrapper", ["inputs", "data"])

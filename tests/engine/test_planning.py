@@ -1,16 +1,20 @@
 """Target choice, task rules, schemas, metrics and data loading, with no server."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from engine_harness import data_file
 
-from plexe_tui.engine.data import load_table
+from plexe_tui.engine.data import load_column, load_sample, load_table, table_shape
 from plexe_tui.engine.errors import InvalidRequest
 from plexe_tui.engine.features import choose_features
 from plexe_tui.engine.metrics import find_metric, metric_for_task
-from plexe_tui.engine.planning import make_plan
+from plexe_tui.engine.planning import plan_from_file
 from plexe_tui.engine.records import BuildRequest
 from plexe_tui.engine.schema import normalise_schema
 from plexe_tui.engine.storage import sanitise_filename
@@ -143,9 +147,9 @@ def test_identifier_columns_dropped() -> None:
     assert "same value" in reasons["constant"]
 
 
-def test_penguin_plan_keeps_missing_rows(penguins: pd.DataFrame) -> None:
+def test_penguin_plan_keeps_missing_rows() -> None:
     request = BuildRequest(goal="predict the species", upload_id="u", max_iterations=1)
-    plan = make_plan(penguins, request, "penguins.csv")
+    plan = plan_from_file(data_file("penguins.csv"), "penguins.csv", request)
     assert plan.task == "multiclass"
     assert plan.metric == "log_loss"
     assert plan.classes == ["Adelie", "Chinstrap", "Gentoo"]
@@ -183,3 +187,73 @@ def test_unreadable_json_names_file(tmp_path: Path) -> None:
 )
 def test_sanitise_filename(name: str, expected: str) -> None:
     assert sanitise_filename(name) == expected
+
+
+MEMORY_PROBE = """
+import json, sys
+from pathlib import Path
+from plexe_tui.engine.planning import plan_from_file
+from plexe_tui.engine.records import BuildRequest
+
+def peak_bytes():
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM"))
+    return int(line.split()[1]) * 1024
+
+small = BuildRequest(goal="predict progression", upload_id="u", max_iterations=1)
+plan_from_file(Path(sys.argv[2]), "diabetes.csv", small)
+before = peak_bytes()
+request = BuildRequest(goal="predict y", upload_id="u", max_iterations=1)
+plan = plan_from_file(Path(sys.argv[1]), "large.csv", request, sample_rows=1000)
+print(json.dumps({"growth": peak_bytes() - before, "rows": plan.rows}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_planning_reads_little_of_a_large_file(tmp_path: Path) -> None:
+    generator = np.random.default_rng(0)
+    rows = 400_000
+    table = pd.DataFrame(
+        generator.normal(size=(rows, 10)).round(4),
+        columns=[f"x{index}" for index in range(10)],
+    )
+    table["y"] = generator.integers(0, 2, rows)
+    path = tmp_path / "large.csv"
+    table.to_csv(path, index=False)
+    del table
+
+    completed = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(path), str(data_file("diabetes.csv"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["rows"] == rows
+    # Reading the whole file takes about three times its size; planning reads
+    # 1,000 rows and one column.
+    assert result["growth"] < path.stat().st_size / 3
+
+
+def test_latin1_after_utf8_start(tmp_path: Path) -> None:
+    # The first 64 KiB decide the encoding; a Latin-1 byte after them is read
+    # again as Latin-1 instead of failing.
+    start = "name,value\n" + "plain,1\n" * 10_000
+    path = tmp_path / "late.csv"
+    path.write_bytes(start.encode() + "café,2\n".encode("latin-1"))
+    table = load_table(path, "late.csv")
+    assert table["name"].iloc[-1] == "café"
+    assert len(table) == 10_001
+
+
+def test_sample_and_column_reads(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.csv"
+    path.write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(100)))
+    sample = load_sample(path, "numbers.csv", 10)
+    assert len(sample.table) == 10
+    assert not sample.complete
+    assert load_sample(path, "numbers.csv", 100).complete
+    column = load_column(path, "numbers.csv", "b")
+    assert column.tolist() == [i * 2 for i in range(100)]
+    assert table_shape(path, "numbers.csv") == (100, ["a", "b"])

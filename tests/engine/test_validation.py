@@ -1,5 +1,6 @@
 """Invalid requests get a 4xx with the engine's error shape and a useful message."""
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,16 @@ def test_missing_upload_mentions_platform(engine: EngineProcess) -> None:
     assert "hosted" in error["message"]
 
 
-def test_dataset_url_not_supported(engine: EngineProcess) -> None:
-    body = {"goal": "predict y", "upload_id": "https://example.com/data.csv"}
+def test_dataset_url_unreachable(engine: EngineProcess) -> None:
+    # A port that was just bound and closed again has no server behind it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/data.csv"
+    body = {"goal": "predict y", "upload_id": url}
     error = error_of(engine.client.post("/models/x", json=body), 422)
     assert error["field"] == "upload_id"
+    assert url in error["message"]
 
 
 @pytest.mark.parametrize("name", ["bad name", "a" * 65, "dots.not.allowed"])
