@@ -40,6 +40,17 @@ files:
 """
 
 
+ENGINE_EPILOG = """\
+environment:
+  PLEXE_ENGINE_MAX_PARALLEL_BUILDS  builds that train at once (default 1);
+                                    the others wait in a queue
+  PLEXE_ENGINE_DOWNLOAD_MAX_BYTES   size limit of a dataset given as a URL,
+                                    in bytes (default 1 GiB)
+  PLEXE_ENGINE_DOWNLOAD_TIMEOUT     seconds allowed for that download
+                                    (default 10)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for the app and its `engine` subcommand."""
     parser = argparse.ArgumentParser(
@@ -64,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the local engine in the foreground (Ctrl+C stops it)",
         description="Run the local Plexe-compatible engine in the foreground. "
         "It logs to stderr; Ctrl+C stops it.",
+        epilog=ENGINE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     engine.add_argument(
         "--host",
