@@ -1,0 +1,1 @@
+"""Benchmarks of the local engine, run by hand rather than by pytest."""
