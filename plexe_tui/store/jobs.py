@@ -278,14 +278,14 @@ def _parse_tables(tables: Any) -> tuple[list[Job], list[Any], list[str]]:
 def _merge(mine: list[Job], theirs: list[Job]) -> tuple[list[Job], list[Job]]:
     """Return all jobs (the later update of each key) and those taken from `theirs`."""
     merged = {job.key: job for job in mine}
-    taken: list[Job] = []
+    from_theirs: list[Job] = []
     for job in theirs:
         current = merged.get(job.key)
         if current is None or _is_later(job.updated_at, current.updated_at):
             merged[job.key] = job
-            taken.append(job)
+            from_theirs.append(job)
     ordered = sorted(merged.values(), key=lambda job: job.created_at, reverse=True)
-    return ordered, taken
+    return ordered, from_theirs
 
 
 def _is_later(first: str, second: str) -> bool:

@@ -29,7 +29,7 @@ class JobBook:
         self.store = store
         self._jobs: dict[str, Job] = {}
         self.missing: set[str] = set()
-        """Keys of jobs their server answered 404 for: no longer polled this run."""
+        """Keys of jobs their server returned 404 for, not polled again this run."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""

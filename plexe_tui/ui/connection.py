@@ -18,8 +18,8 @@ LOCAL_SERVER = "local"
 class Connection:
     """Hands out the API client once the server can be reached.
 
-    For the local engine, `open()` starts the engine process and waits for it;
-    every caller of `client()` waits until then, so no request races the start.
+    For the local engine, `open()` starts the engine process and waits for it.
+    Every caller of `client()` waits until then, so no request races the start.
     """
 
     def __init__(

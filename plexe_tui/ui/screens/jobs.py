@@ -17,8 +17,9 @@ from plexe_tui.ui.format import metric_text, progress_text, relative_time, statu
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
 
-# (key, label, width): None sizes a column to its content; relative times get a
-# fixed width because they change every second and would make the table jitter.
+# (key, label, width). A width of None sizes a column to its content. Relative
+# times get a fixed width because they change every second and would make the
+# table jitter.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("name", "Name", None),
     ("status", "Status", None),
