@@ -380,6 +380,8 @@ class EngineSystem:
             "max_iterations": self.max_iterations,
             "timeout": self.budget,
         }
+        if fold.task != "regression":
+            body["output_schema"] = class_output_schema(fold)
         started = time.monotonic()
         response = engine.client.post(f"/models/{name}", json=body)
         if response.status_code != 202:
@@ -475,6 +477,22 @@ def _python_path(folder: Path | None) -> Iterator[None]:
             del os.environ["PYTHONPATH"]
         else:
             os.environ["PYTHONPATH"] = previous_path
+
+
+def class_output_schema(fold: FoldTask) -> dict[str, str]:
+    """Return an output schema that asks for every class's probability.
+
+    The target comes first, because ``engine_predictions`` reads the label from
+    the first key other than ``probability``.
+    """
+    labels = fold.train[fold.target]
+    if pd.api.types.is_bool_dtype(labels):
+        label_type = "bool"
+    elif pd.api.types.is_integer_dtype(labels):
+        label_type = "int"
+    else:
+        label_type = "str"
+    return {fold.target: label_type, "probability": "float", "probabilities": "str"}
 
 
 def _describe_details(
