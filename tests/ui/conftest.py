@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import DATA_DIR
@@ -52,3 +57,28 @@ def snapshot_platform(snapshot_server: FakePlatform) -> Iterator[FakePlatform]:
     snapshot_server.reset()
     yield snapshot_server
     snapshot_server.reset()
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The plugin's snap_compare, with every text cursor stopped before the capture.
+
+    Inputs and text areas blink their cursor every half second, so a capture on a
+    busy machine could catch either phase. Stopping the blink hides an Input's
+    cursor and shows a focused TextArea's, the same on every run.
+    """
+
+    def compare(app: App[Any], *, run_before: Any = None, **options: Any) -> bool:
+        async def steady(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                outcome = run_before(pilot)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            for widget in pilot.app.screen.query("Input, TextArea"):
+                assert isinstance(widget, (Input, TextArea))
+                widget.cursor_blink = False
+            await pilot.pause()
+
+        return snap_compare(app, run_before=steady, **options)
+
+    return compare

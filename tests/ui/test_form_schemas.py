@@ -280,3 +280,50 @@ async def test_goal_note_gone_for_bad_file(
         await enter_value(pilot, "dataset", str(empty))
 
         assert field_note(pilot, "goal") is None
+
+
+async def test_metric_filled_for_target(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
+
+        assert form_values(pilot)["metric"] == "roc_auc"
+        assert field_note(pilot, "metric") == (
+            "Chosen for a binary target; type another to change it."
+        )
+
+
+async def test_metric_follows_target(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_new_form(pilot)
+        await enter_value(pilot, "dataset", str(dataset_file))
+        await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
+        await enter_value(pilot, "goal", "Estimate the mean area of each tumour")
+
+        assert form_values(pilot)["metric"] == "rmse"
+
+        await enter_value(pilot, "goal", "Estimate the size of each tumour")
+
+        assert form_values(pilot)["metric"] == ""
+        assert field_note(pilot, "metric") is None
+
+
+async def test_typed_metric_kept(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_new_form(pilot)
+        await enter_value(pilot, "metric", "accuracy")
+        await enter_value(pilot, "dataset", str(dataset_file))
+        await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
+
+        assert form_values(pilot)["metric"] == "accuracy"
+        assert field_note(pilot, "metric") is None

@@ -117,6 +117,8 @@ class BuildScreen(Screen[None]):
         self.previewed_path: Path | None = None
         self.suggested_name: str | None = None
         """The model name suggested from the dataset's file name, if any."""
+        self.suggested_metric: str | None = None
+        """The metric filled in for the target's task, until the user types one."""
         self.submit_worker: Worker[None] | None = None
         self.draft_timer: Timer | None = None
         self.sent = False
@@ -299,8 +301,9 @@ class BuildScreen(Screen[None]):
 
     def refresh_form(self) -> None:
         """Bring every derived part up to date with the fields."""
-        self.current = self.values()
         self.update_preview()
+        self.suggest_metric()
+        self.current = self.values()
         self.update_notes()
         self.update_changes()
         self.check()
@@ -459,16 +462,39 @@ class BuildScreen(Screen[None]):
             "on a row of the columns table."
         )
 
+    def target_task(self) -> str | None:
+        """Return the task the chosen or named target implies, if the data says."""
+        model = self.query_one("#schema", SchemaEditor).model
+        return model.task_of(self.target_column())
+
+    def suggest_metric(self) -> None:
+        """Fill the metric that fits the target's task, unless the user typed one.
+
+        A resubmitted build keeps its own metric, so the changes list shows only
+        what the user changed.
+        """
+        if self.source is not None:
+            return
+        current = self.query_one("#metric", Input).value.strip()
+        if current and current != self.suggested_metric:
+            return
+        task = self.target_task()
+        suggestion = DEFAULT_METRICS[task] if task else None
+        if suggestion != current:
+            self.set_field("metric", suggestion or "")
+        self.suggested_metric = suggestion
+
     def metric_note(self) -> str | None:
-        if self.query_one("#metric", Input).value.strip():
+        metric = self.query_one("#metric", Input).value.strip()
+        task = self.target_task()
+        if metric and metric == self.suggested_metric and task:
+            return f"Chosen for a {task} target; type another to change it."
+        if metric or task is None or not self.plexe.connection.is_local:
             return None
-        task = self.query_one("#schema", SchemaEditor).model.task_of(
-            self.target_column()
+        return (
+            f"Empty: the local engine optimises {DEFAULT_METRICS[task]} for a "
+            f"{task} target."
         )
-        if task is None or not self.plexe.connection.is_local:
-            return None
-        metric = DEFAULT_METRICS[task]
-        return f"Empty: the local engine optimises {metric} for a {task} target."
 
     def update_changes(self) -> None:
         if self.source is None:
