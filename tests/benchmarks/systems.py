@@ -415,7 +415,10 @@ class EngineSystem:
                 f"engine chose target {described['target']!r}, not {fold.target!r}"
             )
             return Outcome(None, seconds, message, details)
-        outputs = self._predict(name, version, fold.test_features)
+        # The engine answers 422 to fields outside the model's input schema, such
+        # as constant columns the build left out, so only the schema's go out.
+        features = fold.test_features[list(model["input_schema"])]
+        outputs = self._predict(name, version, features)
         predictions = engine_predictions(fold.task, outputs, model, described)
         return Outcome(predictions, seconds, details=details)
 
