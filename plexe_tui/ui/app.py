@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ class AppSettings:
     """Seconds between polls; None picks a default for the kind of server."""
     clock: Callable[[], datetime] = utc_clock
     """Source of the current time, for relative times on screen."""
+    monotonic: Callable[[], float] = time.monotonic
+    """Source of monotonic seconds, for upload speeds and time left."""
 
 
 class PlexeApp(App[None]):

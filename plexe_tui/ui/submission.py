@@ -43,12 +43,14 @@ class Submission:
         *,
         on_status: StatusCallback,
         on_progress: ProgressCallback,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.server = server
         self.uploads = uploads
         self.on_status = on_status
         self.on_progress = on_progress
+        self.monotonic = monotonic
 
     async def run(self, form: CheckedForm, parent: Job | None) -> Job:
         """Upload the dataset when it is a local file, then start the build."""
@@ -90,11 +92,11 @@ class Submission:
                 return cached
             await asyncio.to_thread(self.uploads.forget, self.server, cached)
 
-        started = time.monotonic()
+        started = self.monotonic()
 
         def progress(sent: int, total: int) -> None:
             self.on_progress(sent, total)
-            elapsed = time.monotonic() - started
+            elapsed = self.monotonic() - started
             self.on_status(transfer_text(path.name, sent, total, elapsed))
 
         self.on_status(f"Uploading {path.name}…")

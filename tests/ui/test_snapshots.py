@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from plexe_tui.store.drafts import NEW_BUILD, DraftStore
 from plexe_tui.ui.app import PlexeApp
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 from tests.fake_platform import FakePlatform
@@ -25,6 +26,7 @@ from tests.ui.helpers import (
     open_new_form,
     paste_into,
     settle,
+    wait_until,
     write_jobs,
 )
 
@@ -253,6 +255,25 @@ async def form_with_server_error(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def form_uploading(pilot: Pilot[Any]) -> None:
+    """Submit a form whose upload the server has not yet confirmed."""
+    await settle(pilot)
+    await open_new_form(pilot)
+    await enter_value(pilot, "goal", "Predict whether a tumour is malignant")
+    await enter_value(pilot, "dataset", "data/breast_cancer.csv")
+    await pilot.press("ctrl+s")
+    status = pilot.app.screen.query_one("#submit-status")
+    await wait_until(
+        pilot, lambda: "MB/s" in str(status.render()), "the upload's progress"
+    )
+
+
+def steps_of_one_second() -> Callable[[], float]:
+    """Return a monotonic clock that moves one second each time it is read."""
+    ticks = iter(range(1_000_000))
+    return lambda: float(next(ticks))
+
+
 def test_jobs_every_status(
     snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
 ) -> None:
@@ -361,3 +382,60 @@ def test_build_form_server_error(
     assert snap_compare(
         app, terminal_size=TERMINAL_SIZE, run_before=form_with_server_error
     )
+
+
+def test_build_form_uploading(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(dataset_file.parent.parent)
+    # The bytes are sent; the confirmation waits until the platform stops.
+    snapshot_platform.respond("POST", "/uploads/status", json={}, delay=60)
+    app = snapshot_app(snapshot_platform, config_dir, [])
+    app.settings.monotonic = steps_of_one_second()
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_uploading)
+
+
+def test_build_form_upload_picker(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    uploads = [
+        {
+            "upload_id": "upl-7",
+            "filename": "churn.csv",
+            "status": "complete",
+            "size_bytes": 2_400_000,
+            "created_at": "2025-03-14T11:58:00+00:00",
+        },
+        {
+            "upload_id": "upl-8",
+            "filename": "prices [2024].jsonl",
+            "status": "pending",
+            "created_at": "2025-03-14T09:30:00+00:00",
+        },
+    ]
+    snapshot_platform.respond("GET", "/uploads", json={"uploads": uploads})
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "ctrl+l")
+    )
+
+
+def test_build_form_draft_restored(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    draft = {
+        "model_name": "house-prices",
+        "goal": "Estimate the sale price of each house from its size and area",
+        "metric": "mae",
+        "max_iterations": "8",
+    }
+    DraftStore(config_dir / "drafts.toml").save(NEW_BUILD, draft)
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("n"))

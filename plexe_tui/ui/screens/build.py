@@ -571,6 +571,7 @@ class BuildScreen(Screen[None]):
                 self.plexe.uploads,
                 on_status=self.set_status,
                 on_progress=lambda sent, total: self.show_progress(bar, sent, total),
+                monotonic=self.plexe.settings.monotonic,
             )
             job = await submission.run(form, self.source)
         except ApiError as exc:
@@ -655,7 +656,9 @@ class BuildScreen(Screen[None]):
             self.set_status("The server has no uploads yet; choose a local file.")
             return
         self.set_status("")
-        self.app.push_screen(UploadPickerScreen(uploads), self.upload_chosen)
+        self.app.push_screen(
+            UploadPickerScreen(uploads, self.plexe.clock()), self.upload_chosen
+        )
 
     def upload_chosen(self, upload_id: str | None) -> None:
         if upload_id is not None:

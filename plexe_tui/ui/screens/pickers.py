@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, DirectoryTree, Label, Static
 
 from plexe_tui.api import UploadInfo
 from plexe_tui.ui.form_rules import DATA_SUFFIXES
+from plexe_tui.ui.format import relative_time
 
 
 class DataFileTree(DirectoryTree):
@@ -74,9 +76,11 @@ class UploadPickerScreen(ModalScreen[str | None]):
         Binding("escape", "dismiss_none", "Cancel", tooltip="Close without choosing"),
     ]
 
-    def __init__(self, uploads: list[UploadInfo]) -> None:
+    def __init__(self, uploads: list[UploadInfo], now: datetime) -> None:
+        """`now` is the time the Created column counts back from."""
         super().__init__()
         self.uploads = uploads
+        self.now = now
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker"):
@@ -99,7 +103,7 @@ class UploadPickerScreen(ModalScreen[str | None]):
                 Text(upload.filename or ""),
                 Text(size),
                 Text(upload.status or ""),
-                Text(upload.created_at or ""),
+                Text(relative_time(upload.created_at, self.now)),
                 key=upload.upload_id,
             )
 
