@@ -495,3 +495,38 @@ def choose_server(
         return ServerChoice(profile.name, None, None)
     api_key, source = profile.resolve_key(environ)
     return ServerChoice(profile.name, url, api_key, source)
+
+
+def describe_settings(path: Path, settings: Settings, choice: ServerChoice) -> str:
+    """Return the settings in effect as labelled lines; API keys are never shown."""
+    if choice.base_url is None:
+        key = "none (the local engine needs no key)"
+    elif choice.api_key:
+        key = f"*** (from {choice.key_source})"
+    else:
+        key = "not set"
+    poll = (
+        f"{settings.poll_interval:g} s"
+        if settings.poll_interval is not None
+        else "the default for the server"
+    )
+    notifications = settings.notifications
+    lines = [
+        f"file: {path}",
+        f"profile: {choice.profile}",
+        f"server: {choice.base_url or 'local engine'}",
+        f"api key: {key}",
+        f"poll interval: {poll}",
+        f"theme: {settings.theme}",
+        f"notifications: toast {'on' if notifications.toast else 'off'}, "
+        f"bell {'on' if notifications.bell else 'off'}",
+    ]
+    for binding_id, keys in sorted(settings.keys.items()):
+        lines.append(f"key: {binding_id} = {keys}")
+    for profile in settings.profiles.values():
+        where = "local engine" if profile.is_local else profile.base_url
+        source = "" if profile.is_local else f", key from ${profile.api_key_env}"
+        if profile.api_key and not profile.is_local:
+            source += " or the file"
+        lines.append(f"profile {profile.name}: {where}{source}")
+    return "\n".join(lines)
