@@ -32,7 +32,7 @@ that short.
 # The value of an x-api-key or Authorization header wherever a record shows
 # one: "x-api-key: k", {'x-api-key': 'k'}, ('authorization', 'Bearer k').
 _HEADER_VALUE = re.compile(
-    r"(?P<name>x-api-key|authorization)(?P<separator>['\"]?\s*[:=,]\s*b?['\"]?)"
+    r"(?P<name>x-api-key|authorization)(?P<separator>['\"]?\s*[:=,]\s*(?:b?['\"])?)"
     r"(?:(?P<scheme>bearer|basic|token)\s+)?[^\s'\",;)}\]]+",
     re.IGNORECASE,
 )
