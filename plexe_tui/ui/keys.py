@@ -213,7 +213,11 @@ def key_entries(node: DOMNode, keymap: Mapping[str, str]) -> list[KeyEntry]:
 def screen_key_entries(
     screen: Screen[object], keymap: Mapping[str, str]
 ) -> list[KeyEntry]:
-    """Return the bindings of a screen and of the widgets of this package on it."""
+    """Return the bindings of a screen and of the widgets of this package on it.
+
+    A widget's bindings that it inherits from Textual (the arrow keys of a
+    table, say) are left out: they have no id, and every such widget has them.
+    """
     entries = key_entries(screen, keymap)
     seen: set[type[DOMNode]] = set()
     for widget in screen.walk_children(with_self=False):
@@ -221,7 +225,8 @@ def screen_key_entries(
         if cls in seen or not cls.__module__.startswith(OWN_PACKAGE):
             continue
         seen.add(cls)
-        entries.extend(key_entries(widget, keymap))
+        own = [entry for entry in key_entries(widget, keymap) if entry.binding.id]
+        entries.extend(own)
     return entries
 
 

@@ -76,9 +76,14 @@ def open_help(app: PlexeApp) -> None:
     screen = app.screen
     if isinstance(screen, HelpScreen):
         return
+    # Bindings without an id are those every Textual screen inherits, such
+    # as tab: they belong with the app's, which work everywhere too.
+    screen_entries = screen_key_entries(screen, app.keymap)
+    own = [entry for entry in screen_entries if entry.binding.id]
+    inherited = [entry for entry in screen_entries if not entry.binding.id]
     sections = [
-        ("This screen", screen_key_entries(screen, app.keymap)),
-        ("Everywhere", key_entries(app, app.keymap)),
+        ("This screen", own),
+        ("Everywhere", key_entries(app, app.keymap) + inherited),
     ]
     app.push_screen(HelpScreen(sections))
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import DATA_DIR
@@ -52,3 +55,35 @@ def snapshot_platform(snapshot_server: FakePlatform) -> Iterator[FakePlatform]:
     snapshot_server.reset()
     yield snapshot_server
     snapshot_server.reset()
+
+
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def steady_cursor(run_before: RunBefore | None) -> RunBefore:
+    """Return a run_before that then stops the cursors blinking, with them shown.
+
+    A blinking cursor is visible or not depending on when the screenshot is
+    taken, which a busy machine cannot control.
+    """
+
+    async def run(pilot: Pilot[Any]) -> None:
+        if run_before is not None:
+            await run_before(pilot)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    return run
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The plugin's snap_compare, with cursors that do not blink."""
+
+    def compare(
+        app: App[Any], *, run_before: RunBefore | None = None, **options: Any
+    ) -> bool:
+        return snap_compare(app, run_before=steady_cursor(run_before), **options)
+
+    return compare

@@ -48,8 +48,7 @@ def notifications(app: App[Any]) -> list[Notification]:
 def help_text(app: App[Any]) -> str:
     screen = app.screen
     assert isinstance(screen, HelpScreen)
-    parts = screen.query(".help-section, .help-table")
-    return "\n".join(widget_text(part) for part in parts)
+    return widget_text(screen.query_one("#help-table"))
 
 
 def command_titles(app: PlexeApp) -> list[str]:

@@ -12,6 +12,10 @@ from textual.widgets import Label, Static
 
 from plexe_tui.ui.keys import KeyEntry, key_display
 
+# Columns: wide enough for "shift+tab" and "Try a sample" without wrapping.
+KEY_WIDTH = 12
+ACTION_WIDTH = 14
+
 HINT = (
     "escape closes · ctrl+p runs any of these by name · to change a key, put "
     "id = key under [keys] in config.toml (plexe-tui locate prints its path)"
@@ -39,27 +43,31 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="help"):
             yield Label("Keys", classes="help-title")
-            with VerticalScroll(id="help-keys"):
-                for title, entries in self.sections:
-                    if entries:
-                        yield Label(title, classes="help-section", markup=False)
-                        yield Static(self.key_table(entries), classes="help-table")
             yield Static(HINT, classes="hint", markup=False)
+            with VerticalScroll(id="help-keys"):
+                yield Static(self.key_table(), id="help-table")
 
-    def key_table(self, entries: list[KeyEntry]) -> Table:
-        table = Table.grid(padding=(0, 2))
-        table.add_column("key", no_wrap=True)
-        table.add_column("action", no_wrap=True)
+    def key_table(self) -> Table:
+        """Return one table for all sections, so that their columns line up."""
+        table = Table.grid(padding=(0, 2), expand=True)
+        table.add_column("key", no_wrap=True, min_width=KEY_WIDTH)
+        table.add_column("action", no_wrap=True, min_width=ACTION_WIDTH)
         table.add_column("what it does", ratio=1)
         table.add_column("id", no_wrap=True)
-        for entry in entries:
-            binding = entry.binding
-            table.add_row(
-                self.keys_text(entry),
-                Text(binding.description, style="bold"),
-                Text(binding.tooltip or ""),
-                Text(binding.id or "", style="dim"),
-            )
+        for number, (title, entries) in enumerate(self.sections):
+            if not entries:
+                continue
+            if number:
+                table.add_row()
+            table.add_row(Text(title, style=f"bold {self.app.current_theme.primary}"))
+            for entry in entries:
+                binding = entry.binding
+                table.add_row(
+                    self.keys_text(entry),
+                    Text(binding.description, style="bold"),
+                    Text(binding.tooltip),
+                    Text(binding.id or "", style="dim"),
+                )
         return table
 
     def keys_text(self, entry: KeyEntry) -> Text:
