@@ -55,7 +55,7 @@ class SecretFilter(logging.Filter):
         """Mask this value from now on, e.g. a key of a server the user switched to."""
         if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
             self._secrets.append(secret)
-            # The longest first, so that a key containing another is masked whole.
+            # Longer keys first, so that a key containing another is masked whole.
             self._secrets.sort(key=len, reverse=True)
 
     def redact(self, text: str) -> str:

@@ -1,9 +1,9 @@
 """Logging setup shared by the server and its training processes.
 
 Records go to stderr, or to the file named by PLEXE_ENGINE_LOG_FILE. The
-server process owns that file and rotates it; training processes inherit the
-variable and append to whichever file has the name at the time, so they never
-rotate it themselves (two processes rotating one file would lose records).
+server process owns that file and rotates it. Training processes inherit the
+variable and append to whichever file has that name at the time. They never
+rotate it themselves, because two processes rotating one file lose records.
 """
 
 import logging

@@ -116,7 +116,7 @@ def default_profiles() -> dict[str, Profile]:
 
 @dataclass(frozen=True)
 class Notifications:
-    """How the app announces a build that finished or failed."""
+    """The announcements of a build that finished or failed."""
 
     toast: bool = True
     """Show a pop-up message in the corner of the screen."""
@@ -465,7 +465,7 @@ class ServerChoice:
     """None starts a local engine."""
     api_key: str | None = field(repr=False)
     key_source: str | None = None
-    """Where the key came from, e.g. `$PLEXE_API_KEY`; safe to show."""
+    """The key's source, e.g. `$PLEXE_API_KEY`, which is safe to show."""
 
 
 def choose_server(

@@ -44,7 +44,7 @@ class KeyEntry:
     """One binding as the help screen and the palette show it."""
 
     node: DOMNode
-    """Where the action runs: the screen, a widget on it, or the app."""
+    """The node the action runs in: the screen, a widget on it, or the app."""
     binding: Binding
     """The binding as declared, with its default key."""
     keys: tuple[str, ...]
@@ -231,7 +231,7 @@ def screen_key_entries(
 
 
 def is_enabled(entry: KeyEntry) -> bool:
-    """Return whether the entry's action may run now, as its node's check says."""
+    """Return whether the entry's action may run now, by its node's check_action."""
     try:
         target, name, parameters = parse_action(entry.binding.action)
     except ActionError:
