@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import os
 import signal
 import sys
 import threading
-import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
 from plexe_tui import __version__
-from plexe_tui.store import paths
+from plexe_tui.store import config, paths
+from plexe_tui.store.config import HOSTED_BASE_URL
 
-HOSTED_BASE_URL = "https://api.plexe.ai"
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Build machine-learning models from a terminal. Describe a goal in plain words,
@@ -24,16 +23,19 @@ pick a dataset, and follow every build in a job list.
 
 With no API key and no base URL, plexe-tui starts a local engine on 127.0.0.1
 that trains scikit-learn models on your own machine, so everything works
-offline. Set PLEXE_API_KEY to use the hosted Plexe platform instead.
+offline. Set PLEXE_API_KEY to use the hosted Plexe platform instead, or name a
+server profile of config.toml with --server.
 """
 
 EPILOG = f"""\
 environment:
-  PLEXE_API_KEY    API key for the hosted platform (never written to disk)
-  PLEXE_BASE_URL   server to use instead of the local engine; defaults to
+  PLEXE_API_KEY    API key for the hosted platform; wins over a key written in
+                   config.toml
+  PLEXE_BASE_URL   server to use instead of the profile's; defaults to
                    {HOSTED_BASE_URL} when PLEXE_API_KEY is set
 
 files:
+  settings         {paths.config_dir() / config.FILE_NAME}
   jobs             {paths.config_dir() / "jobs.toml"}
   engine data      {paths.data_dir() / "engine"}
   logs             {paths.log_dir()}
@@ -63,13 +65,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
     parser.add_argument(
+        "-s",
+        "--server",
+        metavar="NAME",
+        help="server profile of config.toml to use, e.g. local or hosted "
+        "(default: its default_profile, else hosted when PLEXE_API_KEY is set, "
+        "else local)",
+    )
+    parser.add_argument(
         "--base-url",
         metavar="URL",
-        help="server to talk to, e.g. http://127.0.0.1:8765 for an engine started "
-        "with 'plexe-tui engine' (default: $PLEXE_BASE_URL, else the local engine)",
+        help="server to talk to instead of the profile's, e.g. "
+        "http://127.0.0.1:8765 for an engine started with 'plexe-tui engine' "
+        "(default: $PLEXE_BASE_URL)",
     )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "locate",
+        help="print where the settings, jobs, data and logs are",
+        description="Print the paths of plexe-tui's files, one per line.",
+    )
+    commands.add_parser(
+        "config",
+        help="print the settings in effect, with API keys masked",
+        description="Print the server, key source and settings that the app "
+        "would use with the same options. API keys are shown as ***.",
+    )
     engine = commands.add_parser(
         "engine",
         help="run the local engine in the foreground (Ctrl+C stops it)",
@@ -93,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for uploads, builds and models "
         f"(default: {paths.data_dir() / 'engine'})",
     )
+    engine.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="FILE",
+        help="write the log to FILE, rotated at 2 MB with 3 old files kept, "
+        "instead of stderr",
+    )
     # A listening socket passed by the app, which binds the port itself.
     engine.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     # Set by the app: stop when standard input closes, which happens when the app
@@ -115,25 +144,8 @@ def port_number(text: str) -> int:
 
 
 def check_base_url(text: str) -> str:
-    """Return the URL without a trailing slash; raise ValueError naming the fix.
-
-    Jobs are stored under their server's URL, so `http://host/` and
-    `http://host` must be the same string.
-    """
-    url = text.strip().rstrip("/")
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"Invalid server URL {text!r}: use http:// or https:// and a host, "
-            "e.g. http://127.0.0.1:8765."
-        )
-    try:
-        parts.port  # noqa: B018 - raises ValueError when out of range
-    except ValueError:
-        raise ValueError(
-            f"Invalid server URL {text!r}: the port must be from 0 to 65535."
-        ) from None
-    return url
+    """Return the URL without a trailing slash; raise ValueError naming the fix."""
+    return config.normalize_base_url(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "engine":
         return run_engine(args)
+    if args.command == "locate":
+        return run_locate()
+    if args.command == "config":
+        return run_config(args)
     return run_app(args)
 
 
@@ -156,13 +172,14 @@ def run_engine(args: argparse.Namespace) -> int:
         )
         return 2
 
+    from plexe_tui.engine.logs import LOG_FILE_VARIABLE, configure_logging
     from plexe_tui.engine.serve import serve
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    if args.log_file is not None:
+        args.log_file.parent.mkdir(parents=True, exist_ok=True)
+        # Training processes inherit the variable and log to the same file.
+        os.environ[LOG_FILE_VARIABLE] = str(args.log_file)
+    configure_logging(rotate=True)
     if args.exit_with_stdin:
         threading.Thread(target=_stop_on_stdin_eof, daemon=True).start()
     data_dir = args.data_dir or paths.data_dir() / "engine"
@@ -188,20 +205,14 @@ def _stop_on_stdin_eof() -> None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Open the app on the configured server, or on a local engine."""
-    api_key = os.environ.get("PLEXE_API_KEY") or None
-    base_url = args.base_url or os.environ.get("PLEXE_BASE_URL") or None
-    if base_url is None and api_key:
-        base_url = HOSTED_BASE_URL
-    if base_url is not None:
-        try:
-            base_url = check_base_url(base_url)
-        except ValueError as exc:
-            source = "--base-url" if args.base_url else "PLEXE_BASE_URL"
-            print(f"plexe-tui: {exc} (from {source})", file=sys.stderr)
-            return 2
+    """Open the app on the chosen server, or on a local engine."""
+    config_path = paths.config_dir() / config.FILE_NAME
+    loaded = config.load_config(config_path)
+    choice = server_from_options(args, loaded.settings)
+    if isinstance(choice, int):
+        return choice
 
-    if base_url is None:
+    if choice.base_url is None:
         from plexe_tui.engine.launcher import INSTALL_HINT, missing_engine_modules
 
         missing = missing_engine_modules()
@@ -213,33 +224,92 @@ def run_app(args: argparse.Namespace) -> int:
             )
             return 2
 
-    setup_app_logging(paths.log_dir())
+    from plexe_tui.app_logging import setup_app_logging
+
+    secrets = loaded.settings.api_keys(os.environ)
+    secret_filter = setup_app_logging(paths.log_dir(), secrets)
+    if choice.api_key:
+        secret_filter.add_secret(choice.api_key)
+    _create_config_file(config_path, loaded)
 
     from plexe_tui.ui.app import AppSettings, create_app
 
     settings = AppSettings(
-        base_url=base_url,
-        api_key=api_key,
+        base_url=choice.base_url,
+        api_key=choice.api_key,
         config_dir=paths.config_dir(),
         engine_data_dir=paths.data_dir() / "engine",
         log_dir=paths.log_dir(),
+        config=loaded.settings,
+        config_warnings=loaded.warnings,
+        profile=choice.profile,
+    )
+    log.info(
+        "plexe-tui %s started: profile %s, server %s, key from %s",
+        __version__,
+        choice.profile,
+        choice.base_url or "local engine",
+        choice.key_source or "nowhere",
     )
     app = create_app(settings)
     app.run()
+    log.info("plexe-tui stopped with exit code %s", app.return_code or 0)
     return app.return_code or 0
 
 
-def setup_app_logging(log_dir: Path) -> None:
-    """Log to a rotating file: the terminal belongs to the app while it runs."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        log_dir / "plexe-tui.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    # httpx logs every request at INFO, which would flood the file while polling.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def server_from_options(
+    args: argparse.Namespace, settings: config.Settings
+) -> config.ServerChoice | int:
+    """Apply --server, --base-url and the environment; an int is an exit status."""
+    base_url = args.base_url or os.environ.get("PLEXE_BASE_URL") or None
+    if base_url is not None:
+        try:
+            base_url = check_base_url(base_url)
+        except ValueError as exc:
+            source = "--base-url" if args.base_url else "PLEXE_BASE_URL"
+            print(f"plexe-tui: {exc} (from {source})", file=sys.stderr)
+            return 2
+    try:
+        return config.choose_server(settings, args.server, base_url, os.environ)
+    except config.ConfigError as exc:
+        print(f"plexe-tui: {exc}", file=sys.stderr)
+        return 2
+
+
+def _create_config_file(path: Path, loaded: config.ConfigLoad) -> None:
+    """Write the documented defaults on first start, so the file can be edited."""
+    try:
+        config.write_default_config(path)
+    except OSError as exc:
+        log.error("Cannot create %s: %s", path, exc)
+        loaded.warnings.append(
+            f"Cannot create {path}: {exc.strerror}. The app uses the defaults."
+        )
+
+
+def run_locate() -> int:
+    """Print the paths of the app's files, one labelled line each."""
+    log_dir = paths.log_dir()
+    rows = [
+        ("config", paths.config_dir() / config.FILE_NAME),
+        ("jobs", paths.config_dir() / "jobs.toml"),
+        ("data", paths.data_dir()),
+        ("logs", log_dir),
+    ]
+    for label, path in rows:
+        print(f"{label}: {path}")
+    return 0
+
+
+def run_config(args: argparse.Namespace) -> int:
+    """Print the settings the app would use with these options, keys masked."""
+    config_path = paths.config_dir() / config.FILE_NAME
+    loaded = config.load_config(config_path)
+    for warning in loaded.warnings:
+        print(f"plexe-tui: {warning}", file=sys.stderr)
+    choice = server_from_options(args, loaded.settings)
+    if isinstance(choice, int):
+        return choice
+
+    print(config.describe_settings(config_path, loaded.settings, choice))
+    return 0

@@ -34,7 +34,13 @@ raise SystemExit(main(sys.argv[1:]))
 
 def run_cli(*args: str, home: Path, env: dict[str, str] | None = None):
     environment = {**os.environ, "HOME": str(home), **(env or {})}
-    for name in ("PLEXE_API_KEY", "PLEXE_BASE_URL", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+    for name in (
+        "PLEXE_API_KEY",
+        "PLEXE_BASE_URL",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+    ):
         if env is None or name not in env:
             environment.pop(name, None)
     return subprocess.run(
@@ -188,3 +194,116 @@ def test_engine_data_dir_file_rejected(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "is a file; give a folder" in result.stderr
+
+
+# Settings and profiles
+
+SECRET = "sk-cli-secret-8c7b6a5d4e"
+
+
+def write_home_config(home: Path, text: str) -> Path:
+    path = home / ".config" / "plexe-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def test_locate_prints_paths(tmp_path: Path) -> None:
+    result = run_cli("locate", home=tmp_path)
+
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        f"config: {tmp_path}/.config/plexe-tui/config.toml",
+        f"jobs: {tmp_path}/.config/plexe-tui/jobs.toml",
+        f"data: {tmp_path}/.local/share/plexe-tui",
+        f"logs: {tmp_path}/.local/state/plexe-tui/log",
+    ]
+    assert not (tmp_path / ".config").exists()
+
+
+def test_config_defaults_to_local(tmp_path: Path) -> None:
+    result = run_cli("config", home=tmp_path)
+
+    assert result.returncode == 0
+    assert "profile: local" in result.stdout
+    assert "server: local engine" in result.stdout
+
+
+def test_config_hosted_key_masked(tmp_path: Path) -> None:
+    result = run_cli("config", home=tmp_path, env={"PLEXE_API_KEY": SECRET})
+
+    assert result.returncode == 0
+    assert "profile: hosted" in result.stdout
+    assert "server: https://api.plexe.ai" in result.stdout
+    assert "api key: *** (from $PLEXE_API_KEY)" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("option", ["--server", "-s"])
+def test_server_option_picks_profile(tmp_path: Path, option: str) -> None:
+    write_home_config(
+        tmp_path,
+        f'[profiles.work]\nbase_url = "http://127.0.0.1:9000"\napi_key = "{SECRET}"\n',
+    )
+
+    result = run_cli(option, "work", "config", home=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "profile: work" in result.stdout
+    assert "server: http://127.0.0.1:9000" in result.stdout
+    assert "api key: *** (from api_key of [profiles.work])" in result.stdout
+    assert SECRET not in result.stdout
+
+
+def test_base_url_wins_over_profile(tmp_path: Path) -> None:
+    write_home_config(tmp_path, '[profiles.work]\nbase_url = "http://127.0.0.1:9000"\n')
+
+    result = run_cli(
+        "--server",
+        "work",
+        "--base-url",
+        "http://127.0.0.1:9001",
+        "config",
+        home=tmp_path,
+    )
+
+    assert "server: http://127.0.0.1:9001" in result.stdout
+
+
+def test_default_profile_from_file(tmp_path: Path) -> None:
+    write_home_config(
+        tmp_path,
+        'default_profile = "work"\n[profiles.work]\nbase_url = "http://127.0.0.1:9000"\n',
+    )
+
+    result = run_cli("config", home=tmp_path, env={"PLEXE_API_KEY": SECRET})
+
+    assert "profile: work" in result.stdout
+    assert "api key: *** (from $PLEXE_API_KEY)" in result.stdout
+
+
+def test_unknown_server_exits_2(tmp_path: Path) -> None:
+    result = run_cli("--server", "nowhere", home=tmp_path)
+
+    assert result.returncode == 2
+    assert "Unknown server profile 'nowhere'" in result.stderr
+    assert "hosted, local" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_reports_bad_file(tmp_path: Path) -> None:
+    path = write_home_config(tmp_path, "poll_interval = 'fast'\n")
+    path.chmod(0o644)
+
+    result = run_cli("config", home=tmp_path)
+
+    assert result.returncode == 0
+    assert "poll_interval" in result.stderr
+    assert f"chmod 600 {path}" in result.stderr
+
+
+def test_engine_help_lists_log_file(tmp_path: Path) -> None:
+    result = run_cli("engine", "--help", home=tmp_path)
+
+    assert "--log-file" in result.stdout

@@ -220,7 +220,8 @@ class PlexeClient:
         except httpx.TransportError as exc:
             raise errors.NetworkError(
                 f"Cannot reach {self.base_url}: {_reason(exc)}. Check that the "
-                "server runs and that the URL (--base-url or PLEXE_BASE_URL) is right."
+                "server runs and that the URL is right (--base-url, PLEXE_BASE_URL "
+                "or the profile's base_url in config.toml)."
             ) from exc
 
         _raise_for_status(response)

@@ -75,6 +75,8 @@ class LocalEngine:
         command += ["--fd", str(listener.fileno())]
         if self.data_dir is not None:
             command += ["--data-dir", str(self.data_dir)]
+        if self.log_path is not None:
+            command += ["--log-file", str(self.log_path)]
 
         log_file = self._open_log()
         try:
@@ -84,6 +86,10 @@ class LocalEngine:
                 # The child stops when this pipe closes: see `stop`.
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
+                # The engine logs to the file itself and rotates it. Its stderr
+                # goes there too, for a crash before logging is set up.
+                # NOTE: after a rotation, stderr still writes to the renamed
+                # file (engine.log.1), which `_log_reason` does not read.
                 stderr=log_file if log_file is not None else subprocess.DEVNULL,
                 start_new_session=True,
             )

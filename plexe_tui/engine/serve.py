@@ -61,7 +61,7 @@ def serve(
     environment's. Training processes still running at shutdown are terminated,
     and their builds resume at the next start.
     """
-    configure_logging()
+    configure_logging(rotate=True)
     folder = data_dir if data_dir is not None else default_data_dir()
     settings = settings or _settings_from_environment()
     _check_folder_free(folder)

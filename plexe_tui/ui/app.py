@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.signal import Signal
+from textual.theme import Theme
 
 from plexe_tui.api import ApiError, BuildStatus
 from plexe_tui.api.errors import AuthError, NotFoundError
+from plexe_tui.app_logging import ENGINE_LOG_NAME
 from plexe_tui.store import Job, JobStore
+from plexe_tui.store.config import FILE_NAME as CONFIG_FILE_NAME
+from plexe_tui.store.config import Settings, choose_server, load_config
 from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
@@ -54,6 +61,16 @@ class AppSettings:
     """Source of the current time, for relative times on screen."""
     monotonic: Callable[[], float] = time.monotonic
     """Source of monotonic seconds, for upload speeds and time left."""
+    config: Settings | None = None
+    """The settings of config.toml; None reads them from `config_dir`.
+
+    Besides the server, they hold `poll_interval`, `theme`, `keys`, the
+    profiles, and `notifications` (toast and bell) for build announcements.
+    """
+    config_warnings: list[str] = field(default_factory=list)
+    """Problems found in config.toml, shown once when the app starts."""
+    profile: str | None = None
+    """The server profile in use; None when the caller chose the server directly."""
 
 
 class PlexeApp(App[None]):
@@ -64,12 +81,50 @@ class PlexeApp(App[None]):
     # `q` quits from the lists only (see the screens): in the form it would
     # close the app while the user meant to type or pick a column.
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", show=False, tooltip="Quit"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="quit-anywhere",
+            show=False,
+            priority=True,
+            tooltip="Quit plexe-tui from any screen",
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="help",
+            tooltip="List every key of this screen and of the app",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_theme",
+            "Light/dark",
+            id="theme",
+            show=False,
+            tooltip="Switch between the light and dark theme, and save the choice",
+        ),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="command-palette",
+            show=False,
+            priority=True,
+            tooltip="Search every action of this screen and of the app by name",
+        ),
     ]
 
     def __init__(self, settings: AppSettings, book: JobBook, connection: Connection):
         super().__init__()
         self.settings = settings
+        self.config = settings.config or Settings()
+        self.profile = settings.profile
+        self.keymap: dict[str, str] = {}
+        """The remaps of config.toml that were applied: binding id to keys."""
+        self.saved_theme: str | None = None
+        """The theme as config.toml has it, so only a change is written."""
         self.book = book
         self.connection = connection
         config_dir = book.store.path.parent
@@ -82,15 +137,10 @@ class PlexeApp(App[None]):
         """Published with the keys of jobs that were added or changed."""
         self.server_changed: Signal[None] = Signal(self, "server-changed")
         """Published when the connection or the poll state changes."""
-        interval = settings.poll_interval
-        if interval is None:
-            interval = (
-                LOCAL_POLL_INTERVAL if connection.is_local else REMOTE_POLL_INTERVAL
-            )
         self.poller = Poller(
             self,
             self._poll_active,
-            interval=interval,
+            interval=poll_interval(settings, connection),
             on_change=lambda: self.server_changed.publish(None),
             name="poll-jobs",
         )
@@ -99,13 +149,82 @@ class PlexeApp(App[None]):
 
     def on_mount(self) -> None:
         from plexe_tui.ui.screens.jobs import JobsScreen
+        from plexe_tui.ui.user_settings import apply_user_settings
 
+        apply_user_settings(self)
         warning = self.book.load()
         self.push_screen(JobsScreen())
         if warning:
             self.notify(warning, title="Jobs file", severity="warning", markup=False)
         # The engine starts after the first frame, so it never delays it.
         self.call_after_refresh(self._open_connection)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Offer every action of the screen and the app, then Textual's own."""
+        from plexe_tui.ui.commands import palette_commands
+
+        titles = set()
+        for command in palette_commands(self, screen):
+            titles.add(command.title)
+            yield command
+        for command in super().get_system_commands(screen):
+            if command.title not in titles:
+                yield command
+
+    def action_help(self) -> None:
+        from plexe_tui.ui.user_settings import open_help
+
+        open_help(self)
+
+    def action_toggle_theme(self) -> None:
+        from plexe_tui.ui.themes import toggled_theme
+
+        self.theme = toggled_theme(self.current_theme)
+
+    def theme_changed(self, theme: Theme) -> None:
+        """Recolour the job states, and save a theme the user picked."""
+        from plexe_tui.ui.user_settings import save_theme
+
+        self.jobs_changed.publish({job.key for job in self.book.ordered()})
+        save_theme(self, theme)
+
+    def request_server_switch(self, profile: str) -> None:
+        """Switch to another server profile in the background."""
+        self.run_worker(
+            self.switch_server(profile),
+            name="switch-server",
+            group="switch-server",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def switch_server(self, profile: str) -> None:
+        """Talk to another profile's server from now on; all jobs stay listed."""
+        choice = choose_server(self.config, profile, None, os.environ)
+        old = self.connection
+        log.info(
+            "Switching from server %s to profile %s (%s)",
+            old.server,
+            profile,
+            choice.base_url or "local engine",
+        )
+        self.poller.stop()
+        self.connection = make_connection(
+            self.settings, choice.base_url, choice.api_key
+        )
+        self.profile = profile
+        self.poller.interval = poll_interval(self.settings, self.connection)
+        self.server_changed.publish(None)
+        # Stopping an engine waits for its process; a build it was training
+        # resumes when that engine starts again.
+        await asyncio.to_thread(old.stop_engine)
+        await old.close()
+        self.notify(
+            f"Now using {self.connection.label} (profile {profile}).",
+            title="Server",
+            markup=False,
+        )
+        await self._connect()
 
     async def on_unmount(self) -> None:
         self.poller.stop()
@@ -223,14 +342,37 @@ class PlexeApp(App[None]):
             self._saving = False
 
 
-def create_app(settings: AppSettings) -> PlexeApp:
-    """Build the app with its store and server connection; tests use this too."""
-    store = JobStore(settings.config_dir / "jobs.toml")
-    engine_log = settings.log_dir / "engine.log" if settings.log_dir else None
-    connection = Connection(
-        settings.base_url,
-        settings.api_key,
+def poll_interval(settings: AppSettings, connection: Connection) -> float:
+    """Return the seconds between polls: the caller's, config.toml's, or a default."""
+    if settings.poll_interval is not None:
+        return settings.poll_interval
+    if settings.config is not None and settings.config.poll_interval is not None:
+        return settings.config.poll_interval
+    return LOCAL_POLL_INTERVAL if connection.is_local else REMOTE_POLL_INTERVAL
+
+
+def make_connection(
+    settings: AppSettings, base_url: str | None, api_key: str | None
+) -> Connection:
+    """Return a connection to `base_url`, or to a local engine when it is None."""
+    engine_log = settings.log_dir / ENGINE_LOG_NAME if settings.log_dir else None
+    return Connection(
+        base_url,
+        api_key,
         engine_data_dir=settings.engine_data_dir,
         engine_log=engine_log,
     )
+
+
+def create_app(settings: AppSettings) -> PlexeApp:
+    """Build the app with its store and server connection; tests use this too."""
+    if settings.config is None:
+        loaded = load_config(settings.config_dir / CONFIG_FILE_NAME)
+        settings = dataclasses.replace(
+            settings,
+            config=loaded.settings,
+            config_warnings=[*settings.config_warnings, *loaded.warnings],
+        )
+    store = JobStore(settings.config_dir / "jobs.toml")
+    connection = make_connection(settings, settings.base_url, settings.api_key)
     return PlexeApp(settings, JobBook(store), connection)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
 
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import DATA_DIR
@@ -59,26 +57,33 @@ def snapshot_platform(snapshot_server: FakePlatform) -> Iterator[FakePlatform]:
     snapshot_server.reset()
 
 
-@pytest.fixture
-def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
-    """The plugin's snap_compare, with every text cursor stopped before the capture.
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
 
-    Inputs and text areas blink their cursor every half second, so a capture on a
-    busy machine could catch either phase. Stopping the blink hides an Input's
-    cursor and shows a focused TextArea's, the same on every run.
+
+def steady_cursor(run_before: RunBefore | None) -> RunBefore:
+    """Return a run_before that then stops the cursors blinking, with them shown.
+
+    A blinking cursor is visible or not depending on when the screenshot is
+    taken, which a busy machine cannot control.
     """
 
-    def compare(app: App[Any], *, run_before: Any = None, **options: Any) -> bool:
-        async def steady(pilot: Pilot[Any]) -> None:
-            if run_before is not None:
-                outcome = run_before(pilot)
-                if inspect.isawaitable(outcome):
-                    await outcome
-            for widget in pilot.app.screen.query("Input, TextArea"):
-                assert isinstance(widget, (Input, TextArea))
-                widget.cursor_blink = False
-            await pilot.pause()
+    async def run(pilot: Pilot[Any]) -> None:
+        if run_before is not None:
+            await run_before(pilot)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause()
 
-        return snap_compare(app, run_before=steady, **options)
+    return run
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The plugin's snap_compare, with cursors that do not blink."""
+
+    def compare(
+        app: App[Any], *, run_before: RunBefore | None = None, **options: Any
+    ) -> bool:
+        return snap_compare(app, run_before=steady_cursor(run_before), **options)
 
     return compare

@@ -384,6 +384,96 @@ def test_build_form_server_error(
     )
 
 
+# The light theme, and the help screen in both themes. config.toml chooses
+# the theme, as it does for a user.
+
+
+LIGHT_CASES: dict[str, tuple[Callable[[str], list[dict[str, Any]]], RunBefore]] = {
+    "jobs_every_status": (every_status, refreshed),
+    "jobs_empty": (lambda server: [], refreshed),
+    "build_form_empty": (lambda server: [], pressing("n")),
+    "build_form_errors": (lambda server: [], form_with_errors),
+    "build_form_leave_question": (lambda server: [], leave_question),
+    "resubmit_form_prefilled": (
+        lambda server: [completed_job(server)],
+        pressing("s"),
+    ),
+    "resubmit_form_changes": (
+        lambda server: [completed_job(server)],
+        resubmit_with_changes,
+    ),
+    "detail_completed": (lambda server: [completed_job(server)], pressing("enter")),
+    "detail_failed_long_error": (
+        lambda server: [failed_job(server)],
+        pressing("enter"),
+    ),
+}
+
+
+def write_config(config_dir: Path, text: str) -> None:
+    path = config_dir / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
+
+@pytest.mark.parametrize("case", sorted(LIGHT_CASES))
+def test_light_theme(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    case: str,
+) -> None:
+    jobs, run_before = LIGHT_CASES[case]
+    write_config(config_dir, 'theme = "light"\n')
+    app = snapshot_app(snapshot_platform, config_dir, jobs(snapshot_platform.url))
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=run_before)
+
+
+def test_light_theme_form_columns(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(dataset_file.parent.parent)
+    write_config(config_dir, 'theme = "light"\n')
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_columns)
+
+
+# The help screen opens on the build form, which shows no clock: the job
+# list's "updated N s ago" could change while a busy machine renders.
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_help_screen(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    write_config(config_dir, f'theme = "{theme}"\n')
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "f1")
+    )
+
+
+def test_help_screen_remapped(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    write_config(config_dir, '[keys]\nsubmit = "f5"\nbrowse = "ctrl+b,ctrl+o"\n')
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "f1")
+    )
+
+
 def test_build_form_uploading(
     snap_compare: SnapCompare,
     snapshot_platform: FakePlatform,

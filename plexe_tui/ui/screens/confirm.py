@@ -13,7 +13,15 @@ from textual.widgets import Button, Static
 class ChoiceScreen(ModalScreen[str]):
     """Ask a question; return the id of the chosen button, or `cancel` on escape."""
 
-    BINDINGS = [Binding("escape", "choose('cancel')", "Cancel")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "choose('cancel')",
+            "Cancel",
+            id="cancel",
+            tooltip="Close the question without choosing",
+        )
+    ]
 
     def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
         """`choices` are (id, label) pairs; the first one has the focus."""

@@ -38,7 +38,14 @@ class DetailScreen(Screen[None]):
         Binding("escape", "back", "Back", id="back", tooltip="Return to the job list"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll the server now"),
         Binding("s", "resubmit", "Resubmit", id="resubmit", tooltip="Build again"),
-        Binding("y", "copy_error", "Copy error", id="copy-error", show=False),
+        Binding(
+            "y",
+            "copy_error",
+            "Copy error",
+            id="copy-error",
+            show=False,
+            tooltip="Copy the error text",
+        ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
     ]
 

@@ -70,8 +70,8 @@ class JobsScreen(Screen[None]):
             "t", "try_sample", "Try a sample", id="sample", tooltip="Build a sample"
         ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", id="down", show=False, tooltip="Next job"),
+        Binding("k", "cursor_up", "Up", id="up", show=False, tooltip="Previous job"),
     ]
 
     @property

@@ -35,8 +35,20 @@ class FilePickerScreen(ModalScreen[Path | None]):
     """Browse folders and choose a CSV or JSON file; escape returns None."""
 
     BINDINGS = [
-        Binding("escape", "dismiss_none", "Cancel", tooltip="Close without choosing"),
-        Binding("backspace", "parent", "Up a folder", tooltip="Show the parent folder"),
+        Binding(
+            "escape",
+            "dismiss_none",
+            "Cancel",
+            id="cancel",
+            tooltip="Close without choosing",
+        ),
+        Binding(
+            "backspace",
+            "parent",
+            "Up a folder",
+            id="parent-folder",
+            tooltip="Show the parent folder",
+        ),
     ]
 
     def __init__(self, start: Path) -> None:
@@ -73,7 +85,13 @@ class UploadPickerScreen(ModalScreen[str | None]):
     """Choose one of the server's uploads; escape returns None."""
 
     BINDINGS = [
-        Binding("escape", "dismiss_none", "Cancel", tooltip="Close without choosing"),
+        Binding(
+            "escape",
+            "dismiss_none",
+            "Cancel",
+            id="cancel",
+            tooltip="Close without choosing",
+        ),
     ]
 
     def __init__(self, uploads: list[UploadInfo], now: datetime) -> None:

@@ -20,10 +20,23 @@ class SchemaEditor(DataTable[Text]):
     """Rows of (column, type, role); `t` sets the target, `x` leaves a column out."""
 
     BINDINGS = [
-        Binding("t", "set_target", "Target", tooltip="Predict this column"),
-        Binding("x", "toggle_excluded", "Exclude", tooltip="Leave out or bring back"),
-        Binding("space", "toggle_excluded", "Exclude", show=False),
-        Binding("c", "cycle_type", "Type", tooltip="Change the column's type"),
+        Binding(
+            "t", "set_target", "Target", id="target", tooltip="Predict this column"
+        ),
+        Binding(
+            "x,space",
+            "toggle_excluded",
+            "Exclude",
+            id="exclude",
+            tooltip="Leave the column out, or bring it back",
+        ),
+        Binding(
+            "c",
+            "cycle_type",
+            "Type",
+            id="column-type",
+            tooltip="Change the column's type",
+        ),
     ]
 
     class Changed(Message):
