@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,21 +14,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
 
-from plexe_tui.api import ApiError, BuildStatus
-from plexe_tui.api.errors import AuthError, NotFoundError
+from plexe_tui.api import BuildStatus
 from plexe_tui.store import Job, JobStore
 from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
-from plexe_tui.ui.poller import Poller
+from plexe_tui.ui.poller import Poller, Scheduler
+from plexe_tui.ui.servers import ApiKeyLookup, ServerRegistry, environment_api_key
 
 log = logging.getLogger(__name__)
-
-# Seconds between status polls of active builds. The local engine answers in
-# milliseconds; the hosted platform's own examples poll every 10 to 15 s.
-LOCAL_POLL_INTERVAL = 2.0
-REMOTE_POLL_INTERVAL = 15.0
 
 
 def utc_clock() -> datetime:
@@ -51,10 +47,16 @@ class AppSettings:
     """Seconds between polls; None picks a default for the kind of server."""
     clock: Callable[[], datetime] = utc_clock
     """Source of the current time, for relative times on screen."""
+    monotonic: Callable[[], float] = time.monotonic
+    """Seconds for poll timing and "updated 5 s ago"; tests drive it by hand."""
+    scheduler: Scheduler | None = None
+    """Runs the poll loops' delayed calls; None uses Textual timers."""
+    api_key_for: ApiKeyLookup = environment_api_key
+    """API key of servers other than `base_url`, whose jobs are in the history."""
 
 
 class PlexeApp(App[None]):
-    """Jobs list, build form and job detail for one server."""
+    """Jobs list, build form and job detail; builds start on one server."""
 
     TITLE = "plexe-tui"
     CSS_PATH = "app.tcss"
@@ -79,20 +81,22 @@ class PlexeApp(App[None]):
         """Published with the keys of jobs that were added or changed."""
         self.server_changed: Signal[None] = Signal(self, "server-changed")
         """Published when the connection or the poll state changes."""
-        interval = settings.poll_interval
-        if interval is None:
-            interval = (
-                LOCAL_POLL_INTERVAL if connection.is_local else REMOTE_POLL_INTERVAL
-            )
-        self.poller = Poller(
+        self.servers = ServerRegistry(
             self,
-            self._poll_active,
-            interval=interval,
-            on_change=lambda: self.server_changed.publish(None),
-            name="poll-jobs",
+            connection,
+            api_key_for=settings.api_key_for,
+            interval=settings.poll_interval,
+            clock=settings.monotonic,
+            scheduler=settings.scheduler,
         )
+        """One connection and poll loop per server with active jobs."""
         self._save_pending = False
         self._saving = False
+
+    @property
+    def poller(self) -> Poller:
+        """The poll loop of the app's own server."""
+        return self.servers.primary.poller
 
     def on_mount(self) -> None:
         from plexe_tui.ui.screens.jobs import JobsScreen
@@ -105,10 +109,10 @@ class PlexeApp(App[None]):
         self.call_after_refresh(self._open_connection)
 
     async def on_unmount(self) -> None:
-        self.poller.stop()
+        self.servers.stop()
         if self._save_pending or self._saving:
             self.book.store.save(self.book.snapshot())
-        await self.connection.close()
+        await self.servers.close()
 
     def _open_connection(self) -> None:
         self.run_worker(self._connect(), name="connect", exit_on_error=False)
@@ -124,49 +128,7 @@ class PlexeApp(App[None]):
                 timeout=15,
                 markup=False,
             )
-        self.poller.start()
-
-    async def _poll_active(self) -> None:
-        """Fetch the status of every unfinished build on this server."""
-        if await self.connection.restart_if_exited():
-            self.notify(
-                "The local engine stopped unexpectedly and was started again; "
-                "unfinished builds resume.",
-                title="Server",
-                severity="warning",
-                markup=False,
-            )
-            self.server_changed.publish(None)
-        client = await self.connection.client()
-        jobs = self.book.active(self.connection.server)
-        if not jobs:
-            await client.health()  # So "updated" means the server responded.
-            return
-
-        answers = await asyncio.gather(
-            *(client.get_status(job.model_name, job.model_version) for job in jobs),
-            return_exceptions=True,
-        )
-
-        changed: set[str] = set()
-        for job, answer in zip(jobs, answers, strict=True):
-            if isinstance(answer, BuildStatus):
-                if self.book.apply_status(job.key, answer):
-                    changed.add(job.key)
-            elif isinstance(answer, NotFoundError):
-                log.warning("%s is unknown to its server: %s", job.label, answer)
-                if self.book.mark_missing(job.key, answer.message):
-                    changed.add(job.key)
-            elif isinstance(answer, ApiError):
-                log.warning("Status of %s failed: %s", job.label, answer.message)
-                # A rejected key fails every job alike; raising it puts the
-                # message on the server line instead of only in the log.
-                if answer.retryable or isinstance(answer, AuthError):
-                    self.jobs_updated(changed)
-                    raise answer
-            elif isinstance(answer, BaseException):
-                raise answer
-        self.jobs_updated(changed)
+        self.servers.start()
 
     def apply_status(self, key: str, status: BuildStatus) -> None:
         """Copy a status response into a job, and tell the screens if it changed."""
@@ -192,6 +154,7 @@ class PlexeApp(App[None]):
         for job in jobs:
             self.book.add(job)
         self.jobs_changed.publish({job.key for job in jobs})
+        self.servers.follow_active()
 
     def request_save(self) -> None:
         """Write the jobs file off the UI's path; saves never overlap."""
