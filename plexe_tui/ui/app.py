@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +25,11 @@ from plexe_tui.ui.poller import Poller, Scheduler
 from plexe_tui.ui.servers import ApiKeyLookup, ServerRegistry, environment_api_key
 
 log = logging.getLogger(__name__)
+
+# A save slower than this many seconds makes the next one wait
+# SAVE_PAUSE_FACTOR times as long, so saving takes at most a fifth of the time.
+SLOW_SAVE_SECONDS = 0.1
+SAVE_PAUSE_FACTOR = 4.0
 
 
 def utc_clock() -> datetime:
@@ -102,6 +108,10 @@ class PlexeApp(App[None]):
         from plexe_tui.ui.screens.jobs import JobsScreen
 
         warning = self.book.load()
+        # The loaded jobs live as long as the app. Freezing them keeps the
+        # cyclic garbage collector from walking them in every full collection,
+        # which took up to 180 ms with 5,000 jobs (tests/benchmarks/job_list.py).
+        gc.freeze()
         self.push_screen(JobsScreen())
         if warning:
             self.notify(warning, title="Jobs file", severity="warning", markup=False)
@@ -168,8 +178,15 @@ class PlexeApp(App[None]):
             while self._save_pending:
                 self._save_pending = False
                 snapshot = self.book.snapshot()
+                started = time.monotonic()
                 from_disk = await asyncio.to_thread(self.book.store.save, snapshot)
+                took = time.monotonic() - started
                 self.take_jobs_from_disk(from_disk)
+                if took > SLOW_SAVE_SECONDS and self._save_pending:
+                    # Encoding TOML holds the GIL, so back-to-back saves of a
+                    # long history would slow every key press. Later changes
+                    # wait, and a quit writes whatever is still pending.
+                    await asyncio.sleep(took * SAVE_PAUSE_FACTOR)
         except OSError as exc:
             log.error("Cannot write %s: %s", self.book.store.path, exc)
             self.notify(
