@@ -601,3 +601,24 @@ def test_bindings_have_ids() -> None:
     assert all(
         binding.description for binding in bindings if isinstance(binding, Binding)
     )
+
+
+async def test_status_word_in_theme_colour(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, three_jobs(platform.url))
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        table = pilot.app.screen.query_one("#jobs", JobTable)
+        # Line 0 is the header and line 1 the cursor row; line 3 is cancer:3.
+        segments = list(table.render_line(3))
+        theme = pilot.app.current_theme
+
+    completed = [segment for segment in segments if segment.text == "completed"]
+    assert len(completed) == 1
+    style = completed[0].style
+    assert style is not None
+    assert style.bold
+    assert style.color is not None
+    assert style.color.name.lower() == str(theme.success).lower()

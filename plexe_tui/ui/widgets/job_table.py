@@ -351,7 +351,10 @@ class JobTable(ScrollView, can_focus=True):
             text = cell.plain
             if text and (cell.style or cell.spans):
                 segments.append(Segment(run))
-                segments.extend(cell.render(console))
+                # Text.render leaves out the Text's own style, which only
+                # printing adds, so it is applied here under the spans.
+                own_style = console.get_style(cell.style) if cell.style else None
+                segments.extend(Segment.apply_style(cell.render(console), own_style))
                 run = ""
             else:
                 run += text
