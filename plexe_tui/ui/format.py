@@ -92,17 +92,17 @@ def absolute_time(value: str | None) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """Return a duration as `42 s`, `3 min 05 s`, `1 h 02 min` or `2 d 03 h`."""
+    """Return a duration as `42s`, `3m 05s`, `1h 02m` or `2d 03h`."""
     if seconds is None:
         return ""
     whole = max(0, int(seconds))
     if whole < 60:
-        return f"{whole} s"
+        return f"{whole}s"
     minutes, secs = divmod(whole, 60)
     if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
+        return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes:02d} min"
+        return f"{hours}h {minutes:02d}m"
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours:02d} h"
+    return f"{days}d {hours:02d}h"

@@ -52,7 +52,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("progress", "Progress", 8, descending=True),
     Column("server", "Server", 6, descending=False),
     Column("created", "Created", 10, descending=True),
-    Column("duration", "Duration", 11, descending=True),
+    Column("duration", "Duration", 7, descending=True),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 NAME_MIN_WIDTH = 12
@@ -407,14 +407,14 @@ class JobList:
         """Return each column's content width for a table `total` cells wide."""
         widths = []
         for column in COLUMNS:
-            if column.key == "status":
+            if column.width is None:
+                widths.append(0)  # The name column: set below.
+            elif column.key == "status":
                 widths.append(self.status_width)
             elif column.key == "server":
                 widths.append(self.server_width)
             else:
-                widths.append(
-                    max(column.width or 0, len(column.label) + SORT_MARK_WIDTH)
-                )
+                widths.append(max(column.width, len(column.label) + SORT_MARK_WIDTH))
         used = sum(widths) + padding * 2 * len(COLUMNS)
         widths[0] = max(NAME_MIN_WIDTH, total - used)
         return widths

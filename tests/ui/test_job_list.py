@@ -8,6 +8,7 @@ import pytest
 from textual.theme import BUILTIN_THEMES
 
 from plexe_tui.store import ORIGIN_LISTED, Job
+from plexe_tui.ui.format import duration_text
 from plexe_tui.ui.job_list import JobList, Query, narrows, parse_query
 from plexe_tui.ui.servers import server_label
 
@@ -194,7 +195,7 @@ def test_cells_plain_text(jobs: JobList) -> None:
         "40%",
         "127.0.0.1:8765",
         "1 h ago",
-        "1 h 00 min",
+        "1h 00m",
     ]
     assert console.plain == "console:1 external"
 
@@ -238,3 +239,27 @@ def test_narrowed_filter_matches_full(jobs: JobList) -> None:
 
         assert jobs.order == fresh.order
     assert names(jobs) == ["cancer"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (None, ""),
+        (-3.0, "0s"),
+        (42.9, "42s"),
+        (185.0, "3m 05s"),
+        (3720.0, "1h 02m"),
+        (183600.0, "2d 03h"),
+    ],
+)
+def test_duration_text(seconds: float | None, expected: str) -> None:
+    assert duration_text(seconds) == expected
+
+
+def test_name_column_takes_rest(jobs: JobList) -> None:
+    widths = jobs.column_widths(120, padding=1)
+    narrow = jobs.column_widths(40, padding=1)
+
+    assert sum(widths) + 2 * len(widths) == 120
+    assert narrow[0] == 12
+    assert narrow[1:] == widths[1:]
