@@ -35,7 +35,7 @@ class ScheduledCall:
 
 
 class ManualTime:
-    """A monotonic clock and a scheduler that only move when a test says so."""
+    """A monotonic clock and a scheduler that move only when a test advances them."""
 
     def __init__(self, start: float = START) -> None:
         self.now = start

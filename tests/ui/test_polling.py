@@ -344,15 +344,15 @@ async def test_two_servers_polled_independently(
             retired_line = server_line(pilot)
             requests_when_done = len(second.requests)
             await time.run_for(pilot, 5 * REMOTE_POLICY.interval)
-            there = table_rows(pilot)[f"there:1@{second.url}"]
+            second_row = table_rows(pilot)[f"there:1@{second.url}"]
 
-    here_label = server_label(platform.url)
-    there_label = server_label(second.url)
-    assert f"{here_label}: updated 0 s ago" in failing_line
-    assert f"{there_label}: offline, retrying in 2 s: Server error 503" in failing_line
+    first_label = server_label(platform.url)
+    second_label = server_label(second.url)
+    assert f"{first_label}: updated 0 s ago" in failing_line
+    assert f"{second_label}: offline, retrying in 2 s: Server error 503" in failing_line
     assert first_counts["GET /models"] == 1
-    assert f"{there_label}: updated" in recovered_line
+    assert f"{second_label}: updated" in recovered_line
     assert second.requests[-1].headers.get("x-api-key") == second_key
-    assert there[STATUS] == "completed"
+    assert second_row[STATUS] == "completed"
     assert retired_line.startswith(f"Server: {platform.url} · updated")
     assert len(second.requests) == requests_when_done
