@@ -129,10 +129,15 @@ async def test_refresh_shows_new_status(
         await pilot.press("r")
         await settle(pilot)
         row = table_rows(pilot)[key]
+        shown = widget_text(pilot.app.screen.query_one("#jobs", JobTable))
 
         assert row[STATUS] == "completed"
         assert row[METRIC] == "roc_auc = 0.91"
         assert row[PROGRESS] == "100%"
+        # The row on screen is redrawn, not only the model behind it.
+        churn_line = next(line for line in shown.splitlines() if "churn:2" in line)
+        assert "completed" in churn_line
+        assert "roc_auc = 0.91" in churn_line
 
 
 async def test_refresh_reads_status_alias(

@@ -169,11 +169,22 @@ class JobsScreen(Screen[None]):
         self.update_filter_count()
 
     def on_jobs_changed(self, keys: set[str]) -> None:
-        """Take changed and new jobs; only rows in view are redrawn."""
+        """Take changed and new jobs, and redraw only what they changed.
+
+        When the shown jobs keep their order, only the rows of changed jobs
+        that are in view are redrawn; otherwise every row in view is.
+        """
         book = self.plexe.book
         changed = [job for key in keys if (job := book.get(key)) is not None]
+        before = self.jobs.order
         self.jobs.update(changed)
-        self.show_jobs(keep=self.table.cursor_key)
+        self.jobs.recompute(self.plexe.clock())
+        if self.jobs.order == before:
+            self.table.refresh_jobs(keys)
+        else:
+            self.table.show_order(self.table.cursor_key_in(before))
+            self.update_empty()
+            self.update_filter_count()
         self.update_server_line()
 
     def tick(self) -> None:

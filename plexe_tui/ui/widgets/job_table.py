@@ -136,7 +136,10 @@ class JobTable(ScrollView, can_focus=True):
     @property
     def cursor_key(self) -> str | None:
         """Key of the job under the cursor, or None when no job is shown."""
-        order = self.model.order
+        return self.cursor_key_in(self.model.order)
+
+    def cursor_key_in(self, order: list[str]) -> str | None:
+        """Return the key under the cursor in `order`, an order shown before."""
         if not order:
             return None
         return order[min(self.cursor_row, len(order) - 1)]
@@ -177,11 +180,14 @@ class JobTable(ScrollView, can_focus=True):
         self.refresh()
 
     def refresh_jobs(self, keys: Iterable[str]) -> None:
-        """Redraw the rows of these jobs if any of them is in view."""
+        """Redraw the rows of these jobs that are in view, and no others."""
         order = self.model.order
-        in_view = {order[index] for index in self.visible_range()}
-        if not in_view.isdisjoint(keys):
-            self.refresh()
+        top = round(self.scroll_offset.y)
+        changed_keys = set(keys)
+        for index in self.visible_range():
+            if order[index] in changed_keys:
+                line = index - top + HEADER_HEIGHT
+                self.refresh(Region(0, line, self.size.width, 1))
 
     def refresh_columns(self, columns: Iterable[str]) -> None:
         """Redraw only these columns of the rows in view, e.g. the relative times."""
