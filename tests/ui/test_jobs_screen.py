@@ -376,13 +376,18 @@ async def test_filter_by_text(platform: FakePlatform, config_dir: Path) -> None:
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"prices")
+        await pilot.press("slash")
+        bar_opened = pilot.app.screen.query_one("#filter-bar").display
+        keys_while_open = footer_descriptions(pilot)
+        await pilot.press(*"prices")
         filtered = list(table_rows(pilot))
         count = filter_count(pilot)
         await pilot.press("escape")
         cleared = list(table_rows(pilot))
         bar_shown = pilot.app.screen.query_one("#filter-bar").display
 
+    assert bar_opened
+    assert "Clear filter" in keys_while_open
     assert filtered == [f"prices:1@{platform.url}"]
     assert count == "1 of 3"
     assert len(cleared) == 3

@@ -122,6 +122,8 @@ class JobsScreen(Screen[None]):
         super().__init__()
         self.jobs = JobList(server_label)
         """The shown jobs, their order and their cell text."""
+        self.filter_open = False
+        """Whether the filter bar stays open, even with no filter text."""
 
     @property
     def plexe(self) -> PlexeApp:
@@ -228,13 +230,20 @@ class JobsScreen(Screen[None]):
         if text != old:
             static.update(text, layout=len(text) != len(old))
 
+    @property
+    def filtering(self) -> bool:
+        """Whether the filter bar is open or a filter hides jobs."""
+        return (
+            self.filter_open
+            or bool(self.jobs.query)
+            or self.jobs.server_filter is not None
+        )
+
     def update_filter_count(self) -> None:
         bar = self.query_one("#filter-bar")
-        filtering = bool(self.jobs.query) or self.jobs.server_filter is not None
-        if not filtering and not self.query_one("#filter", Input).has_focus:
-            bar.display = False
+        bar.display = self.filtering
+        if not self.filtering:
             return
-        bar.display = True
         text = f"{len(self.jobs.order):,} of {len(self.jobs):,}"
         if self.jobs.server_filter is not None:
             text += f" · server {server_label(self.jobs.server_filter)}"
@@ -243,8 +252,7 @@ class JobsScreen(Screen[None]):
     # Filtering
 
     def action_open_filter(self) -> None:
-        bar = self.query_one("#filter-bar")
-        bar.display = True
+        self.filter_open = True
         self.query_one("#filter", Input).focus()
         self.update_filter_count()
         # "Clear filter" shows while the filter bar does, so typing in it
@@ -259,12 +267,16 @@ class JobsScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self) -> None:
+        """Keep the filter and go back to the list; an empty filter closes."""
+        self.filter_open = bool(self.jobs.query)
         self.table.focus()
         self.update_filter_count()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
         keep = self.table.cursor_key
+        self.filter_open = False
         self.jobs.server_filter = None
         if field.value:
             field.value = ""  # Input.Changed recomputes the order.
@@ -293,7 +305,7 @@ class JobsScreen(Screen[None]):
         if action == "next_server":
             return len(self.jobs.servers()) > 1
         if action == "clear_filter":
-            return bool(self.query_one("#filter-bar").display)
+            return self.filtering
         return True
 
     # Sorting
