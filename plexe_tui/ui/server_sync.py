@@ -35,8 +35,12 @@ FILTERED_STATES = (BuildState.PENDING.value, BuildState.BUILDING.value)
 
 A server that filters by other words is detected by `_check_filter`.
 """
-MAX_BACKFILL_PAGES = 20
-"""Pages of older models read once, one a round, to list builds started elsewhere."""
+MAX_BACKFILL_PAGES = 9
+"""Pages of older models read once, one a round, to list builds started elsewhere.
+
+With the first page, the history takes in at most the 1,000 newest models of a
+server, so a large account does not flood it.
+"""
 
 
 class ListSupport(Enum):

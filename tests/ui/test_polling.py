@@ -10,9 +10,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from plexe_tui.ui import server_sync
 from plexe_tui.ui.app import PlexeApp
 from plexe_tui.ui.screens.jobs import JobsScreen
 from plexe_tui.ui.servers import REMOTE_POLICY, server_label
@@ -356,3 +358,25 @@ async def test_two_servers_polled_independently(
     assert second_row[STATUS] == "completed"
     assert retired_line.startswith(f"Server: {platform.url} · updated")
     assert len(second.requests) == requests_when_done
+
+
+async def test_older_listed_builds_backfilled(
+    platform: FakePlatform, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_sync, "MAX_BACKFILL_PAGES", 2)
+    for index in range(350):
+        platform.set_build(f"old-{index:03d}", "1", status="completed")
+    time = ManualTime()
+    app = timed_app(platform.url, config_dir, time)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        after_first_round = len(pilot.app.book)
+        await time.run_for(pilot, 5 * REMOTE_POLICY.interval)
+        after_backfill = len(pilot.app.book)
+    offsets = [int(r.query["offset"]) for r in platform.requests_to("GET", "/models")]
+
+    assert after_first_round == 200
+    # The first page and two older pages: the newest 300 of 350 models.
+    assert after_backfill == 300
+    assert offsets[:4] == [0, 100, 0, 200]
+    assert set(offsets[4:]) == {0}
