@@ -153,7 +153,7 @@ class JobBook:
 
         A job is copied again only after it changed, so the save after a poll
         that changed 50 of 5,000 jobs copies 50 on the UI's thread. Copies are
-        shared between snapshots, so whoever writes them must not change them.
+        shared between snapshots, so the store must not change them.
         """
         copies = self._copies
         snapshot = []

@@ -95,13 +95,13 @@ def test_round_keeps_fields_lists_omit(tmp_path: Path) -> None:
     )
 
     changed = book.apply_round(SERVER, result)
-    kept = book.get(f"a:1@{SERVER}")
+    updated = book.get(f"a:1@{SERVER}")
 
     assert changed == {f"a:1@{SERVER}"}
-    assert kept is not None
-    assert kept.build_progress == 50
-    assert kept.iteration == 2
-    assert kept.phase == "search"
+    assert updated is not None
+    assert updated.build_progress == 50
+    assert updated.iteration == 2
+    assert updated.phase == "search"
 
 
 def test_round_leaves_ended_builds(tmp_path: Path) -> None:

@@ -129,13 +129,15 @@ async def test_refresh_shows_new_status(
         await pilot.press("r")
         await settle(pilot)
         row = table_rows(pilot)[key]
-        shown = widget_text(pilot.app.screen.query_one("#jobs", JobTable))
+        screen_text = widget_text(pilot.app.screen.query_one("#jobs", JobTable))
 
         assert row[STATUS] == "completed"
         assert row[METRIC] == "roc_auc = 0.91"
         assert row[PROGRESS] == "100%"
         # The row on screen is redrawn, not only the model behind it.
-        churn_line = next(line for line in shown.splitlines() if "churn:2" in line)
+        churn_line = next(
+            line for line in screen_text.splitlines() if "churn:2" in line
+        )
         assert "completed" in churn_line
         assert "roc_auc = 0.91" in churn_line
 
@@ -564,23 +566,25 @@ async def test_server_key_cycles_servers(
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await settle(pilot)
-        shown = [set(table_rows(pilot))]
+        shown_keys = [set(table_rows(pilot))]
         counts = []
         for _ in range(3):
             await pilot.press("v")
-            shown.append(set(table_rows(pilot)))
+            shown_keys.append(set(table_rows(pilot)))
             counts.append(filter_count(pilot))
         bar_shown = pilot.app.screen.query_one("#filter-bar").display
 
-    here = {key for key in shown[0] if key.endswith(f"@{platform.url}")}
-    there = {f"elsewhere:1@{other}"}
-    here_label = platform.url.removeprefix("http://")
+    first_server_jobs = {
+        key for key in shown_keys[0] if key.endswith(f"@{platform.url}")
+    }
+    other_server_jobs = {f"elsewhere:1@{other}"}
+    first_label = platform.url.removeprefix("http://")
     # Servers come in the order of their labels.
-    assert len(here) == 3
-    assert shown[1:3] == [here, there]
-    assert counts[0] == f"3 of 4 · server {here_label}"
+    assert len(first_server_jobs) == 3
+    assert shown_keys[1:3] == [first_server_jobs, other_server_jobs]
+    assert counts[0] == f"3 of 4 · server {first_label}"
     assert counts[1] == "1 of 4 · server 127.0.0.1:9"
-    assert shown[3] == shown[0]
+    assert shown_keys[3] == shown_keys[0]
     assert not bar_shown
 
 
@@ -593,12 +597,12 @@ async def test_server_key_hidden_with_one_server(
         await settle(pilot)
         await pilot.press("v")
         rows = list(table_rows(pilot))
-        shown = footer_descriptions(pilot)
+        footer = footer_descriptions(pilot)
 
     assert len(rows) == 3
-    assert "Server" not in shown
-    assert "Filter" in shown
-    assert "Sort" in shown
+    assert "Server" not in footer
+    assert "Filter" in footer
+    assert "Sort" in footer
 
 
 def test_bindings_have_ids() -> None:
