@@ -112,10 +112,8 @@ class JobsScreen(Screen[None]):
             tooltip="Build a sample",
         ),
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
-        Binding(
-            "j", "cursor_down", "Down", id="vi-down", show=False, tooltip="Next job"
-        ),
-        Binding("k", "cursor_up", "Up", id="vi-up", show=False, tooltip="Previous job"),
+        Binding("j", "cursor_down", "Down", id="down", show=False, tooltip="Next job"),
+        Binding("k", "cursor_up", "Up", id="up", show=False, tooltip="Previous job"),
     ]
 
     def __init__(self) -> None:
