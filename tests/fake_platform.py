@@ -29,7 +29,13 @@ the default behaviour applies again:
     platform.respond("GET", "/models", delay=5.0)  # outlasts a short timeout
 
 Scripted responses take precedence over the key check. Every request, scripted or
-not, is recorded in `requests`. For a refused connection, use `closed_port_url`.
+not, is recorded in `requests`, and `request_counts` counts them per method and
+path. For a refused connection, use `closed_port_url`.
+
+`GET /models` answers in the paginated shape by default; set `list_shape` to
+`"array"` for the bare array of older platform versions, and `list_ids` to name
+items by `model_id` (`name:version`) instead of `model_name` and
+`model_version`.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import contextlib
 import json
 import socket
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,6 +154,10 @@ class FakePlatform:
         self._started = threading.Event()
         self.url = ""
         """Base URL, e.g. http://127.0.0.1:40123, set by `start`."""
+        self.list_shape = "paginated"
+        """Shape of `GET /models`: "paginated" ({"models", "pagination"}) or "array"."""
+        self.list_ids = False
+        """Whether list items name the model by `model_id` as `name:version`."""
 
     # Lifecycle
 
@@ -221,6 +232,8 @@ class FakePlatform:
         with self._lock:
             self._state = _State()
         self.api_key = self.default_api_key
+        self.list_shape = "paginated"
+        self.list_ids = False
 
     # Scripting and inspection
 
@@ -284,6 +297,10 @@ class FakePlatform:
     def count(self, method: str, path: str) -> int:
         """Count the requests received for one method and path."""
         return len(self.requests_to(method, path))
+
+    def request_counts(self) -> Counter[str]:
+        """Count the requests received per `METHOD /path`, query strings left out."""
+        return Counter(f"{r.method} {r.path}" for r in self.requests)
 
     def set_build(self, name: str, version: str, **fields: Any) -> dict[str, Any]:
         """Create or update a build record; return a copy of it.
@@ -535,7 +552,9 @@ class FakePlatform:
         if status_filter:
             records = [r for r in records if r["status"] == status_filter]
         page = records[offset : offset + limit]
-        items = [{k: v for k, v in r.items() if k != "output"} for r in page]
+        items = [self._list_item(record) for record in page]
+        if self.list_shape == "array":
+            return JSONResponse(items)
         return JSONResponse(
             {
                 "models": items,
@@ -547,6 +566,14 @@ class FakePlatform:
                 },
             }
         )
+
+    def _list_item(self, record: dict[str, Any]) -> dict[str, Any]:
+        item = {k: v for k, v in record.items() if k != "output"}
+        if self.list_ids:
+            name = item.pop("model_name")
+            version = item.pop("model_version")
+            item["model_id"] = f"{name}:{version}"
+        return item
 
     def _describe(self, name: str, version: str) -> Response:
         record = self._state.builds.get((name, version))

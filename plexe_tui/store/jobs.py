@@ -27,6 +27,15 @@ FILE_NAME = "jobs.toml"
 log = logging.getLogger(__name__)
 
 
+ORIGIN_LISTED = "listed"
+"""`Job.origin` of a build found in a server's model list."""
+
+
+def job_key(model_name: str, model_version: str, server: str) -> str:
+    """Return the key of a job: `name:version@server`."""
+    return f"{model_name}:{model_version}@{server}"
+
+
 def utc_now() -> str:
     """Return the current time as ISO 8601 in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -66,13 +75,17 @@ class Job:
     error: str | None = None
     parent: str | None = None
     """Key of the job this one was resubmitted from."""
+    origin: str | None = None
+    """Where the job came from: None for a build this app started, or
+    `ORIGIN_LISTED` for one found in the server's model list (started from the
+    platform console or another machine)."""
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
 
     @property
     def key(self) -> str:
         """Identity across servers: name, version and the server's base URL."""
-        return f"{self.model_name}:{self.model_version}@{self.server}"
+        return job_key(self.model_name, self.model_version, self.server)
 
     @property
     def label(self) -> str:

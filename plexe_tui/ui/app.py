@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import os
 import time
@@ -18,8 +19,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 
-from plexe_tui.api import ApiError, BuildStatus
-from plexe_tui.api.errors import AuthError, NotFoundError
+from plexe_tui.api import BuildStatus
 from plexe_tui.app_logging import ENGINE_LOG_NAME
 from plexe_tui.store import Job, JobStore
 from plexe_tui.store.config import FILE_NAME as CONFIG_FILE_NAME
@@ -28,14 +28,15 @@ from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
-from plexe_tui.ui.poller import Poller
+from plexe_tui.ui.poller import Poller, Scheduler
+from plexe_tui.ui.servers import ApiKeyLookup, ServerRegistry
 
 log = logging.getLogger(__name__)
 
-# Seconds between status polls of active builds. The local engine answers in
-# milliseconds; the hosted platform's own examples poll every 10 to 15 s.
-LOCAL_POLL_INTERVAL = 2.0
-REMOTE_POLL_INTERVAL = 15.0
+# A save slower than this many seconds makes the next one wait
+# SAVE_PAUSE_FACTOR times as long, so saving takes at most a fifth of the time.
+SLOW_SAVE_SECONDS = 0.1
+SAVE_PAUSE_FACTOR = 4.0
 
 
 def utc_clock() -> datetime:
@@ -60,7 +61,13 @@ class AppSettings:
     clock: Callable[[], datetime] = utc_clock
     """Source of the current time, for relative times on screen."""
     monotonic: Callable[[], float] = time.monotonic
-    """Source of monotonic seconds, for upload speeds and time left."""
+    """Seconds for poll timing, "updated 5 s ago" and upload speeds; tests drive
+    it by hand."""
+    scheduler: Scheduler | None = None
+    """Runs the poll loops' delayed calls; None uses Textual timers."""
+    api_key_for: ApiKeyLookup | None = None
+    """API key of servers other than `base_url` whose jobs are in the history;
+    None sends the key of the config.toml profile with that URL, else none."""
     config: Settings | None = None
     """The settings of config.toml; None reads them from `config_dir`.
 
@@ -137,15 +144,30 @@ class PlexeApp(App[None]):
         """Published with the keys of jobs that were added or changed."""
         self.server_changed: Signal[None] = Signal(self, "server-changed")
         """Published when the connection or the poll state changes."""
-        self.poller = Poller(
+        self.servers = ServerRegistry(
             self,
-            self._poll_active,
-            interval=poll_interval(settings, connection),
-            on_change=lambda: self.server_changed.publish(None),
-            name="poll-jobs",
+            connection,
+            api_key_for=settings.api_key_for or self.profile_api_key,
+            interval=configured_poll_interval(settings),
+            clock=settings.monotonic,
+            scheduler=settings.scheduler,
         )
+        """One connection and poll loop per server with active jobs."""
         self._save_pending = False
         self._saving = False
+
+    @property
+    def poller(self) -> Poller:
+        """The poll loop of the app's own server."""
+        return self.servers.primary.poller
+
+    def profile_api_key(self, base_url: str) -> str | None:
+        """Return the key of the config.toml profile whose URL is `base_url`.
+
+        A server that no profile names gets no key, so a key meant for one
+        server never reaches another recorded in the history.
+        """
+        return self.config.api_key_for_server(base_url, os.environ)
 
     def on_mount(self) -> None:
         from plexe_tui.ui.screens.jobs import JobsScreen
@@ -153,6 +175,10 @@ class PlexeApp(App[None]):
 
         apply_user_settings(self)
         warning = self.book.load()
+        # The loaded jobs live as long as the app. Freezing them keeps the
+        # cyclic garbage collector from walking them in every full collection,
+        # which took up to 180 ms with 5,000 jobs (tests/benchmarks/job_list.py).
+        gc.freeze()
         self.push_screen(JobsScreen())
         if warning:
             self.notify(warning, title="Jobs file", severity="warning", markup=False)
@@ -208,12 +234,11 @@ class PlexeApp(App[None]):
             profile,
             choice.base_url or "local engine",
         )
-        self.poller.stop()
         self.connection = make_connection(
             self.settings, choice.base_url, choice.api_key
         )
         self.profile = profile
-        self.poller.interval = poll_interval(self.settings, self.connection)
+        await self.servers.replace_primary(self.connection)
         self.server_changed.publish(None)
         # Stopping an engine waits for its process; a build it was training
         # resumes when that engine starts again.
@@ -227,10 +252,10 @@ class PlexeApp(App[None]):
         await self._connect()
 
     async def on_unmount(self) -> None:
-        self.poller.stop()
+        self.servers.stop()
         if self._save_pending or self._saving:
             self.book.store.save(self.book.snapshot())
-        await self.connection.close()
+        await self.servers.close()
 
     def _open_connection(self) -> None:
         self.run_worker(self._connect(), name="connect", exit_on_error=False)
@@ -246,49 +271,7 @@ class PlexeApp(App[None]):
                 timeout=15,
                 markup=False,
             )
-        self.poller.start()
-
-    async def _poll_active(self) -> None:
-        """Fetch the status of every unfinished build on this server."""
-        if await self.connection.restart_if_exited():
-            self.notify(
-                "The local engine stopped unexpectedly and was started again; "
-                "unfinished builds resume.",
-                title="Server",
-                severity="warning",
-                markup=False,
-            )
-            self.server_changed.publish(None)
-        client = await self.connection.client()
-        jobs = self.book.active(self.connection.server)
-        if not jobs:
-            await client.health()  # So "updated" means the server responded.
-            return
-
-        answers = await asyncio.gather(
-            *(client.get_status(job.model_name, job.model_version) for job in jobs),
-            return_exceptions=True,
-        )
-
-        changed: set[str] = set()
-        for job, answer in zip(jobs, answers, strict=True):
-            if isinstance(answer, BuildStatus):
-                if self.book.apply_status(job.key, answer):
-                    changed.add(job.key)
-            elif isinstance(answer, NotFoundError):
-                log.warning("%s is unknown to its server: %s", job.label, answer)
-                if self.book.mark_missing(job.key, answer.message):
-                    changed.add(job.key)
-            elif isinstance(answer, ApiError):
-                log.warning("Status of %s failed: %s", job.label, answer.message)
-                # A rejected key fails every job alike; raising it puts the
-                # message on the server line instead of only in the log.
-                if answer.retryable or isinstance(answer, AuthError):
-                    self.jobs_updated(changed)
-                    raise answer
-            elif isinstance(answer, BaseException):
-                raise answer
-        self.jobs_updated(changed)
+        self.servers.start()
 
     def apply_status(self, key: str, status: BuildStatus) -> None:
         """Copy a status response into a job, and tell the screens if it changed."""
@@ -314,6 +297,7 @@ class PlexeApp(App[None]):
         for job in jobs:
             self.book.add(job)
         self.jobs_changed.publish({job.key for job in jobs})
+        self.servers.follow_active()
 
     def request_save(self) -> None:
         """Write the jobs file off the UI's path; saves never overlap."""
@@ -327,8 +311,15 @@ class PlexeApp(App[None]):
             while self._save_pending:
                 self._save_pending = False
                 snapshot = self.book.snapshot()
+                started = time.monotonic()
                 from_disk = await asyncio.to_thread(self.book.store.save, snapshot)
+                took = time.monotonic() - started
                 self.take_jobs_from_disk(from_disk)
+                if took > SLOW_SAVE_SECONDS and self._save_pending:
+                    # Encoding TOML holds the GIL, so back-to-back saves of a
+                    # long history would slow every key press. Later changes
+                    # wait, and a quit writes whatever is still pending.
+                    await asyncio.sleep(took * SAVE_PAUSE_FACTOR)
         except OSError as exc:
             log.error("Cannot write %s: %s", self.book.store.path, exc)
             self.notify(
@@ -342,13 +333,14 @@ class PlexeApp(App[None]):
             self._saving = False
 
 
-def poll_interval(settings: AppSettings, connection: Connection) -> float:
-    """Return the seconds between polls: the caller's, config.toml's, or a default."""
+def configured_poll_interval(settings: AppSettings) -> float | None:
+    """Return the caller's or config.toml's seconds between polls, if either sets
+    them; None lets each server's poll policy decide."""
     if settings.poll_interval is not None:
         return settings.poll_interval
-    if settings.config is not None and settings.config.poll_interval is not None:
+    if settings.config is not None:
         return settings.config.poll_interval
-    return LOCAL_POLL_INTERVAL if connection.is_local else REMOTE_POLL_INTERVAL
+    return None
 
 
 def make_connection(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
+import copy
+from datetime import UTC
+from typing import TYPE_CHECKING
 
 from plexe_tui.api import BuildStatus, is_terminal
-from plexe_tui.store import Job, JobStore, utc_now
+from plexe_tui.store import ORIGIN_LISTED, Job, JobStore, utc_now
+from plexe_tui.ui.format import parse_time
+
+if TYPE_CHECKING:
+    from plexe_tui.ui.server_sync import SyncRound
 
 # Job field ← status field, for every job field a status response may update.
 STATUS_FIELDS = {
@@ -30,11 +36,14 @@ class JobBook:
         self._jobs: dict[str, Job] = {}
         self.missing: set[str] = set()
         """Keys of jobs their server returned 404 for, not polled again this run."""
+        self._copies: dict[str, Job] = {}
+        """The last snapshot's copy of each job that has not changed since."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""
         result = self.store.load()
         self._jobs = {job.key: job for job in result.jobs}
+        self._copies = {}
         return result.warning
 
     def __len__(self) -> int:
@@ -64,6 +73,7 @@ class JobBook:
         if job is None or key in self.missing:
             return False
         self.missing.add(key)
+        self._copies.pop(key, None)
         job.error = (
             f"The server has no record of this build ({message}). It is no "
             "longer polled; its data folder may have been removed."
@@ -74,9 +84,25 @@ class JobBook:
     def add(self, job: Job) -> None:
         """Record a new job, or replace one with the same key."""
         self._jobs[job.key] = job
+        self._copies.pop(job.key, None)
 
-    def apply_status(self, key: str, status: BuildStatus) -> bool:
-        """Copy a status response into the job; return whether anything changed."""
+    def active_servers(self) -> set[str]:
+        """Return the servers that have jobs that have not ended."""
+        return {
+            job.server
+            for job in self._jobs.values()
+            if not is_terminal(job.status) and job.key not in self.missing
+        }
+
+    def apply_status(
+        self, key: str, status: BuildStatus, *, partial: bool = False
+    ) -> bool:
+        """Copy a status response into the job; return whether anything changed.
+
+        With `partial`, fields the response has no value for keep theirs: a
+        list item carries fewer fields than a status response, and its missing
+        ones must not erase what a status call reported.
+        """
         job = self._jobs.get(key)
         if job is None:
             return False
@@ -84,14 +110,81 @@ class JobBook:
         changed = False
         for job_field, status_field in STATUS_FIELDS.items():
             value = getattr(status, status_field)
+            if partial and value is None:
+                continue
             if getattr(job, job_field) != value:
                 setattr(job, job_field, value)
                 changed = True
 
         if changed:
             job.updated_at = status.updated_at or utc_now()
+            self._copies.pop(key, None)
+        return changed
+
+    def apply_round(self, server: str, result: SyncRound) -> set[str]:
+        """Record what a polling round of `server` learned; return changed keys.
+
+        Listed builds this app does not know are added with `ORIGIN_LISTED`.
+        A known build that has ended is left as it is: it is never polled
+        again, and a list item is no reason to change it.
+        """
+        changed: set[str] = set()
+        for key, item in result.listed.items():
+            job = self._jobs.get(key)
+            if job is None:
+                self.add(job_from_listing(item, server))
+                changed.add(key)
+            elif (
+                not is_terminal(job.status)
+                and key not in self.missing
+                and self.apply_status(key, item, partial=True)
+            ):
+                changed.add(key)
+        for key, status in result.statuses.items():
+            if self.apply_status(key, status):
+                changed.add(key)
+        for key, message in result.missing.items():
+            if self.mark_missing(key, message):
+                changed.add(key)
         return changed
 
     def snapshot(self) -> list[Job]:
-        """Return copies of every job, safe to write from another thread."""
-        return [dataclasses.replace(job) for job in self.ordered()]
+        """Return copies of every job, safe to write from another thread.
+
+        A job is copied again only after it changed, so the save after a poll
+        that changed 50 of 5,000 jobs copies 50 on the UI's thread. Copies are
+        shared between snapshots, so the store must not change them.
+        """
+        copies = self._copies
+        snapshot = []
+        for job in self.ordered():
+            saved = copies.get(job.key)
+            if saved is None:
+                saved = copies[job.key] = copy.copy(job)
+            snapshot.append(saved)
+        return snapshot
+
+
+def job_from_listing(item: BuildStatus, server: str) -> Job:
+    """Return a job for a build found in a server's model list."""
+    created = _stored_time(item.created_at) or utc_now()
+    job = Job(
+        model_name=item.model_name,
+        model_version=item.model_version,
+        server=server,
+        goal=item.goal or "",
+        origin=ORIGIN_LISTED,
+        created_at=created,
+        updated_at=_stored_time(item.updated_at) or created,
+    )
+    for job_field, status_field in STATUS_FIELDS.items():
+        setattr(job, job_field, getattr(item, status_field))
+    return job
+
+
+def _stored_time(value: str | None) -> str | None:
+    """Return a server's time in the jobs file's form, so that times sort as text."""
+    moment = parse_time(value)
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()

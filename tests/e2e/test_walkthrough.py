@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from plexe_tui.api import is_terminal
 from plexe_tui.ui.app import AppSettings, PlexeApp, create_app
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
+from plexe_tui.ui.widgets.job_table import JobTable
 
 DATA_DIR = Path(__file__).parent.parent / "data"
 TERMINAL_SIZE = (120, 40)
@@ -70,8 +70,8 @@ def read_jobs(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def table_cell(app: PlexeApp, row_key: str, column: str) -> str:
-    table = app.screen.query_one("#jobs", DataTable)
-    return str(table.get_cell(row_key, column))
+    table = app.screen.query_one("#jobs", JobTable)
+    return table.cell_text(row_key, column)
 
 
 async def build_breast_cancer(pilot: Pilot[Any], tmp_path: Path) -> None:

@@ -87,3 +87,29 @@ def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
         return snap_compare(app, run_before=steady_cursor(run_before), **options)
 
     return compare
+
+
+# A second fixed address, for the snapshot of a list with jobs on two servers.
+SECOND_SNAPSHOT_HOST = "127.0.0.78"
+SECOND_SNAPSHOT_PORT = 48766
+
+
+@pytest.fixture(scope="session")
+def second_snapshot_server() -> Iterator[FakePlatform]:
+    """Another fake platform at a fixed address, with no API key."""
+    server = FakePlatform(api_key=None)
+    server.start(host=SECOND_SNAPSHOT_HOST, port=SECOND_SNAPSHOT_PORT)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def second_snapshot_platform(
+    second_snapshot_server: FakePlatform,
+) -> Iterator[FakePlatform]:
+    """The second fixed-address fake platform, with no state from other tests."""
+    second_snapshot_server.reset()
+    yield second_snapshot_server
+    second_snapshot_server.reset()

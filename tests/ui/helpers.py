@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from plexe_tui.ui.app import AppSettings, PlexeApp, create_app
 from plexe_tui.ui.screens.build import BuildScreen
+from plexe_tui.ui.widgets.job_table import JobTable
 from tests.fake_platform import FAKE_API_KEY
 
 NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
@@ -87,17 +88,23 @@ def make_app(
     config_dir: Path,
     *,
     api_key: str | None = FAKE_API_KEY,
-    poll_interval: float = QUIET_POLL_INTERVAL,
+    poll_interval: float | None = QUIET_POLL_INTERVAL,
+    **settings: Any,
 ) -> PlexeApp:
-    """Build the app as the CLI does, for a server at `base_url`."""
-    settings = AppSettings(
+    """Build the app as the CLI does, for a server at `base_url`.
+
+    `settings` sets other fields of AppSettings, such as `monotonic` and
+    `scheduler` from a ManualTime, or `api_key_for`.
+    """
+    app_settings = AppSettings(
         base_url=base_url,
         api_key=api_key,
         config_dir=config_dir,
         poll_interval=poll_interval,
         clock=fixed_clock,
+        **settings,
     )
-    return create_app(settings)
+    return create_app(app_settings)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -139,22 +146,14 @@ def static_text(pilot: Pilot[Any], selector: str) -> str:
 
 
 def table_rows(pilot: Pilot[Any]) -> dict[str, list[str]]:
-    """Return the jobs table's rows by job key, each as its cells' plain text."""
-    table = pilot.app.screen.query_one("#jobs", DataTable)
-    rows: dict[str, list[str]] = {}
-    for row_key in table.rows:
-        cells = table.get_row(row_key)
-        rows[str(row_key.value)] = [str(cell) for cell in cells]
-    return rows
+    """Return the jobs table's shown rows in order, by job key, as plain text."""
+    table = pilot.app.screen.query_one("#jobs", JobTable)
+    return {key: table.row_text(key) for key in table.model.order}
 
 
 def cursor_key(pilot: Pilot[Any]) -> str | None:
     """Return the key of the job under the jobs table's cursor."""
-    table = pilot.app.screen.query_one("#jobs", DataTable)
-    if table.row_count == 0:
-        return None
-    row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-    return None if row_key.value is None else str(row_key.value)
+    return pilot.app.screen.query_one("#jobs", JobTable).cursor_key
 
 
 async def focus_field(pilot: Pilot[Any], selector: str) -> None:

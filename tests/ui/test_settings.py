@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.app import App
+from textual.color import Color
 from textual.command import CommandList, CommandPalette
 from textual.notifications import Notification
 from textual.widgets import Input
@@ -18,6 +19,7 @@ from plexe_tui.ui.keys import declared_bindings, known_binding_ids, own_node_cla
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.help import HelpScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
+from plexe_tui.ui.widgets.job_table import JobTable
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
     TERMINAL_SIZE,
@@ -86,7 +88,7 @@ async def test_help_lists_screen_and_app(
         text = help_text(app)
         for expected in ("This screen", "Everywhere", "New build", "Try a sample"):
             assert expected in text
-        for expected in ("Describe a new build", "Poll the server now"):
+        for expected in ("Describe a new build", "Poll the servers now"):
             assert expected in text
         for binding_id in ("new", "refresh", "quit-anywhere", "theme", "help"):
             assert binding_id in text
@@ -279,19 +281,39 @@ async def test_theme_change_recolours_rows(
     platform: FakePlatform, config_dir: Path
 ) -> None:
     # Pending is drawn in the primary colour, which differs between the themes.
-    write_jobs(config_dir, [job_table("cancer", "3", platform.url)])
+    # Of two pending jobs, one is under the cursor, drawn in the cursor's colours.
+    write_jobs(
+        config_dir,
+        [
+            job_table("cancer", "3", platform.url),
+            job_table("cancer", "4", platform.url),
+        ],
+    )
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await settle(pilot)
-        table = app.screen.query_one("#jobs")
-        dark_style = table.get_row_at(0)[1].style  # type: ignore[attr-defined]
+        dark_primary = Color.parse(app.current_theme.primary)
+
+        assert dark_primary in drawn_colours(app, "pending")
 
         await pilot.press("ctrl+t")
         await settle(pilot)
 
-        light_style = table.get_row_at(0)[1].style  # type: ignore[attr-defined]
-        assert app.current_theme.primary in str(light_style)
-        assert light_style != dark_style
+        light_colours = drawn_colours(app, "pending")
+        assert Color.parse(app.current_theme.primary) in light_colours
+        assert dark_primary not in light_colours
+
+
+def drawn_colours(app: PlexeApp, word: str) -> list[Color]:
+    """Return the colours the jobs table draws `word` in, line by line."""
+    table = app.screen.query_one("#jobs", JobTable)
+    colours = []
+    for y in range(table.size.height):
+        for segment in table.render_line(y):
+            style = segment.style
+            if segment.text.strip() == word and style and style.color:
+                colours.append(Color.from_rich_color(style.color))
+    return colours
 
 
 # Command palette
@@ -355,14 +377,14 @@ async def test_palette_command_runs_action(
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await settle(pilot)
-        before = platform.count("GET", "/health")
+        before = len(platform.requests)
         [command] = [c for c in app.get_system_commands(app.screen) if c.title == title]
 
         app.call_later(command.callback)
         await settle(pilot)
 
         if check is None:
-            assert platform.count("GET", "/health") == before + 1
+            assert len(platform.requests) > before
         else:
             assert check(app)
 
@@ -397,8 +419,8 @@ api_key = "second-server-key-314159"
             app.call_later(command.callback)
             await wait_until(
                 pilot,
-                lambda: second.count("GET", "/models/churn/4/status") > 0,
-                "a status request to the second server",
+                lambda: app.book.get(f"churn:4@{second.url}").status == "building",
+                "the second server's status of churn 4",
             )
             await settle(pilot)
 

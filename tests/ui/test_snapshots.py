@@ -29,6 +29,7 @@ from tests.ui.helpers import (
     wait_until,
     write_jobs,
 )
+from tests.ui.manual_time import ManualTime
 
 SnapCompare = Callable[..., bool]
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
@@ -163,15 +164,22 @@ def failed_job(server: str) -> dict[str, Any]:
     )
 
 
-def snapshot_app(
+def script_jobs(
     platform: FakePlatform, config_dir: Path, jobs: list[dict[str, Any]]
-) -> PlexeApp:
-    """Write the jobs, script a matching status response for each, build the app."""
+) -> None:
+    """Write the jobs, and script a matching status response for each."""
     if jobs:
         write_jobs(config_dir, jobs)
     for job in jobs:
         path = f"/models/{job['model_name']}/{job['model_version']}/status"
         platform.respond("GET", path, json=status_response(job), times=None)
+
+
+def snapshot_app(
+    platform: FakePlatform, config_dir: Path, jobs: list[dict[str, Any]]
+) -> PlexeApp:
+    """Write and script the jobs, then build the app."""
+    script_jobs(platform, config_dir, jobs)
     return make_app(platform.url, config_dir)
 
 
@@ -529,3 +537,112 @@ def test_build_form_draft_restored(
     app = snapshot_app(snapshot_platform, config_dir, [])
 
     assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("n"))
+
+
+async def sorted_by_name(pilot: Pilot[Any]) -> None:
+    """Sort by name with `o`, then reverse it with `O`, and move the cursor down."""
+    await settle(pilot)
+    await pilot.press("o", "o", "O", "j")
+    await settle(pilot)
+
+
+async def filtered(pilot: Pilot[Any]) -> None:
+    """Filter by `status:` and keep the filter with enter."""
+    await settle(pilot)
+    await pilot.press("slash", *"status:c", "enter")
+    await settle(pilot)
+
+
+def test_jobs_sorted(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=sorted_by_name)
+
+
+def test_jobs_filtered(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=filtered)
+
+
+def timed_snapshot_app(
+    platform: FakePlatform, config_dir: Path, jobs: list[dict[str, Any]]
+) -> PlexeApp:
+    """Like `snapshot_app`, on a clock that does not move, so waits read the same."""
+    script_jobs(platform, config_dir, jobs)
+    time = ManualTime()
+    return make_app(
+        platform.url,
+        config_dir,
+        poll_interval=None,
+        monotonic=time.monotonic,
+        scheduler=time.schedule,
+    )
+
+
+def test_jobs_offline(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    snapshot_platform.respond(
+        "GET", "/models", status=429, headers={"retry-after": "20"}, times=None
+    )
+    jobs = every_status(snapshot_platform.url)
+    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=settle)
+
+
+def test_jobs_several_servers(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    second_snapshot_platform: FakePlatform,
+    config_dir: Path,
+) -> None:
+    first = snapshot_platform
+    second = second_snapshot_platform
+    jobs = every_status(first.url)[:4]
+    jobs.append(
+        job_table(
+            "forecast",
+            "2",
+            second.url,
+            status="building",
+            build_progress=75.0,
+            created_at="2025-03-14T11:20:00+00:00",
+        )
+    )
+    second.respond(
+        "GET",
+        "/models",
+        json={
+            "models": [status_response(jobs[-1])],
+            "pagination": {"total": 1, "limit": 100, "offset": 0, "has_more": False},
+        },
+        times=None,
+    )
+    # A build that another client started, found in the first server's list.
+    first.respond(
+        "GET",
+        "/models",
+        json=[
+            {
+                "model_id": "console:4",
+                "status": "COMPLETED",
+                "goal": "predict churn from the platform console",
+                "metric_name": "f1",
+                "metric_value": 0.81,
+                "created_at": "2025-03-14T08:00:00Z",
+                "updated_at": "2025-03-14T08:30:00Z",
+            }
+        ],
+        times=None,
+    )
+    app = timed_snapshot_app(first, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=settle)
