@@ -11,11 +11,11 @@ and the same folds go to three systems, one after another on the same machine:
    environment (``tests/benchmarks/.venv-flaml``, created on first use).
 3. HistGradientBoosting with default settings, fitted in this process, as a floor.
 
-Metrics: ROC AUC (binary), log loss (multiclass), RMSE (regression). The engine
-returns only the top class and its probability, so for multiclass data the systems
-are compared on ``log_loss_top``, the log loss computable from that output (see
-``scoring.log_loss_from_top``); the full log loss of FLAML and HGB is reported
-beside it.
+Metrics: ROC AUC (binary), log loss (multiclass), RMSE (regression). The engine's
+builds ask for every class's probability through their ``output_schema``. An
+engine that returns only the top class and its probability is compared on
+``log_loss_top`` for multiclass data, the log loss computable from that output
+(see ``scoring.log_loss_from_top``).
 
 Run from the repository root, with the project's environment:
 
