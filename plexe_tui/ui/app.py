@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.signal import Signal
 
 from plexe_tui.api import ApiError, BuildStatus
-from plexe_tui.api.errors import AuthError, NotFoundError
+from plexe_tui.api.errors import AuthError, NotFoundError, ProtocolError
 from plexe_tui.store import Job, JobStore
 from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
@@ -159,9 +159,10 @@ class PlexeApp(App[None]):
                     changed.add(job.key)
             elif isinstance(answer, ApiError):
                 log.warning("Status of %s failed: %s", job.label, answer.message)
-                # A rejected key fails every job alike; raising it puts the
-                # message on the server line instead of only in the log.
-                if answer.retryable or isinstance(answer, AuthError):
+                # A rejected key or an unreadable response fails every job
+                # alike; raising it puts the message on the server line
+                # instead of only in the log.
+                if answer.retryable or isinstance(answer, AuthError | ProtocolError):
                     self.jobs_updated(changed)
                     raise answer
             elif isinstance(answer, BaseException):

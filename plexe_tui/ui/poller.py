@@ -6,9 +6,9 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from textual.dom import DOMNode
-from textual.timer import Timer
 
 from plexe_tui.api import ApiError
 
@@ -21,6 +21,16 @@ JITTER = 0.2
 """Each delay varies by up to this fraction, so many clients do not retry in step."""
 
 
+class StoppableTimer(Protocol):
+    """A scheduled call that can be called off, such as Textual's Timer."""
+
+    def stop(self) -> None: ...
+
+
+Schedule = Callable[[float, Callable[[], None]], StoppableTimer]
+"""Calls a function once after a delay in seconds; returns a handle to stop it."""
+
+
 class Poller:
     """Calls `poll` every `interval` seconds, one call in flight at a time.
 
@@ -28,6 +38,10 @@ class Poller:
     loop instead of piling up requests. A failed call is retried after an
     exponential back-off, or after the server's `Retry-After` when it sent one.
     The loop belongs to `owner`: its timers and workers end with it.
+
+    `clock` and `schedule` are the time source and the timer factory: by
+    default `time.monotonic` and the owner's `set_timer`. Tests replace both,
+    as arguments or attributes, to move time forward by hand instead of sleeping.
     """
 
     def __init__(
@@ -38,20 +52,24 @@ class Poller:
         interval: float,
         on_change: Callable[[], None] | None = None,
         name: str = "poll",
+        clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
     ) -> None:
         self.owner = owner
         self.interval = interval
         self.last_success: float | None = None
-        """`time.monotonic()` of the last call that succeeded."""
+        """`clock()` of the last call that succeeded."""
         self.failure: ApiError | None = None
         """The last failure, cleared by the next success."""
         self.next_at: float | None = None
-        """`time.monotonic()` at which the next call is due."""
+        """`clock()` at which the next call is due."""
+        self.clock = clock
+        self.schedule: Schedule = schedule or self._set_owner_timer
         self._poll = poll
         self._on_change = on_change
         self._name = name
         self._failures = 0
-        self._timer: Timer | None = None
+        self._timer: StoppableTimer | None = None
         self._running = False
         self._again = False
         self._stopped = False
@@ -65,7 +83,7 @@ class Poller:
         """Describe the failure for a status line, with the wait until the retry."""
         if self.failure is None:
             return ""
-        wait = max(0, round((self.next_at or 0) - time.monotonic()))
+        wait = max(0, round((self.next_at or 0) - self.clock()))
         state = "offline" if self.failure.retryable else "failed"
         return f"{state}, retrying in {wait} s: {self.failure.message}"
 
@@ -109,7 +127,7 @@ class Poller:
         else:
             self._failures = 0
             self.failure = None
-            self.last_success = time.monotonic()
+            self.last_success = self.clock()
         finally:
             self._running = False
 
@@ -132,7 +150,12 @@ class Poller:
     def _schedule(self, delay: float) -> None:
         if self._stopped:
             return
-        self.next_at = time.monotonic() + delay
-        self._timer = self.owner.set_timer(delay, self.poll_now, name=self._name)
+        self.next_at = self.clock() + delay
+        self._timer = self.schedule(delay, self.poll_now)
         if self._on_change is not None:
             self._on_change()
+
+    def _set_owner_timer(
+        self, delay: float, callback: Callable[[], None]
+    ) -> StoppableTimer:
+        return self.owner.set_timer(delay, callback, name=self._name)
