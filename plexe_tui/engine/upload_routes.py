@@ -51,7 +51,7 @@ async def put_upload_content(
     """Store the request body as the upload's file, streamed to disk in chunks."""
     storage = context.storage
     record = storage.read_upload(upload_id)
-    if not secrets.compare_digest(token, record.token):
+    if not secrets.compare_digest(token.encode(), record.token.encode()):
         raise Forbidden(
             "invalid_upload_token",
             "The upload token is missing or wrong. PUT to the presigned_url exactly "

@@ -1,7 +1,7 @@
 """Bad datasets and bad build requests: a 4xx that names the problem, or a build.
 
 Never a 5xx, never a build left in `building`, and after each case the engine
-still answers /health and predicts with a model trained before. The session's
+still responds to /health and predicts with a model trained before. The session's
 shared engine serves the whole table, so the model trained before is the one
 other tests use too.
 """

@@ -370,3 +370,16 @@ def test_upload_filename_sanitised(engine: EngineProcess, filename: str) -> None
     assert "\x00" not in stored.name
     assert len(stored.name) <= 128
     assert created["key"] == f"uploads/{created['upload_id']}/{stored.name}"
+
+
+@pytest.mark.parametrize("token", ["ünïcode", "\u2603", "%FF%FE"])
+def test_non_ascii_upload_token_rejected(engine: EngineProcess, token: str) -> None:
+    created = engine.client.post(
+        "/uploads", json={"filename": "x.csv", "content_type": "text/csv"}
+    ).json()
+    url = created["presigned_url"].split("?")[0]
+
+    response = httpx.put(url, params={"token": token}, content=b"a,b\n1,2\n")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["field"] == "token"
