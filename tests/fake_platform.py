@@ -68,7 +68,7 @@ LIST_LIMIT_DEFAULT = 20
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 
-# Seconds a TIMEOUT fault holds each response unless `behave` releases it first;
+# Seconds a TIMEOUT fault delays each response unless `behave` releases it first;
 # far longer than any client timeout in the tests.
 FAULT_HOLD_SECONDS = 60.0
 RETRY_AFTER_SECONDS = 7

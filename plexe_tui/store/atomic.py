@@ -55,9 +55,9 @@ def _fsync_folder(folder: Path) -> None:
 def remove_stale_temp_files(path: Path, *, older_than: float = 0.0) -> None:
     """Delete temporary files that a writer killed mid-write left beside `path`.
 
-    Only files last modified more than `older_than` seconds ago go. A caller
-    that holds a lock every writer of `path` takes passes 0; others pass an
-    age that no live write reaches.
+    Only files last modified more than `older_than` seconds ago are deleted.
+    Pass 0 only while holding a lock that every writer of `path` takes;
+    otherwise pass an age that no write in progress can reach.
     """
     prefix = TEMP_PREFIX_FORMAT.format(name=path.name)
     cutoff = time.time() - older_than

@@ -182,7 +182,7 @@ class JobStore:
 
         if not raw.strip():
             # This app never writes an empty file, so a crash or another
-            # program cut it short, and the jobs it had are lost: say so.
+            # program emptied it and its jobs are lost. The warning says so.
             return self._set_aside("it is empty")
 
         try:
@@ -326,7 +326,10 @@ def _bound(jobs: list[Job], max_jobs: int) -> list[Job]:
             break
         if jobs[index].status in FINISHED_STATUSES:
             dropped.add(index)
-    log.info("Dropped %d finished jobs beyond the limit of %d", len(dropped), max_jobs)
+    if dropped:
+        log.info(
+            "Dropped %d finished jobs beyond the limit of %d", len(dropped), max_jobs
+        )
     return [job for index, job in enumerate(jobs) if index not in dropped]
 
 

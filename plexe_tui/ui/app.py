@@ -160,8 +160,8 @@ class PlexeApp(App[None]):
             elif isinstance(answer, ApiError):
                 log.warning("Status of %s failed: %s", job.label, answer.message)
                 # A rejected key or an unreadable response fails every job
-                # alike; raising it puts the message on the server line
-                # instead of only in the log.
+                # alike. Raising it puts the message on the server line, not
+                # only in the log.
                 if answer.retryable or isinstance(answer, AuthError | ProtocolError):
                     self.jobs_updated(changed)
                     raise answer

@@ -27,7 +27,7 @@ from tests.fake_platform import (
     Fault,
 )
 
-# Seconds. The TIMEOUT fault holds responses far longer than this.
+# Seconds. The TIMEOUT fault delays responses far longer than this.
 SHORT_TIMEOUT = httpx.Timeout(0.3)
 
 Call = Callable[[PlexeClient], Awaitable[Any]]
@@ -131,7 +131,7 @@ async def test_client_recovers_after_failure(
 async def test_dialect_read_or_explained(
     client: PlexeClient, fault_platform: FakePlatform, csv_file: Path, fault: Fault
 ) -> None:
-    """Each call succeeds, or says which expected field the response lacks."""
+    """Each call succeeds, or names the expected field that the response lacks."""
     fault_platform.misbehave(fault)
     explained = []
 

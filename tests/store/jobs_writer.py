@@ -3,7 +3,7 @@
 `python -m tests.store.jobs_writer run PATH PREFIX COUNT` adds jobs `PREFIX-0`,
 `PREFIX-1`, ... one at a time and saves all of its jobs after each, as the app
 does. It prints `ready` first, then `saved NAME` after each save returns, so the
-parent knows which jobs are on disk.
+parent can tell which jobs are on disk.
 
 `python -m tests.store.jobs_writer fork PATH` starts writers quickly: for each
 line `start PREFIX` on its input it forks a writer with no end and prints

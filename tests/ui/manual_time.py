@@ -1,4 +1,4 @@
-"""A clock and timers that move only when a test says so, for the app's poller."""
+"""A clock and timers that move only when a test moves them, for the app's poller."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class ManualTimer:
 
 @dataclass
 class ManualTime:
-    """Time that stands still until `advance`, which runs the calls that fall due.
+    """Time that does not pass until `advance`, which runs the calls that fall due.
 
     It starts at the real `time.monotonic()`, because screens compare the
     poller's timestamps with that clock.

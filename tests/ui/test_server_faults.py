@@ -33,7 +33,7 @@ from tests.ui.manual_time import ManualTime
 
 STATUS = 1
 """Column of the status word in the jobs table."""
-# Seconds. The TIMEOUT fault holds responses far longer than this.
+# Seconds. The TIMEOUT fault delays responses far longer than this.
 SHORT_TIMEOUT = httpx.Timeout(0.5)
 
 # The server line's text while each failure lasts.
