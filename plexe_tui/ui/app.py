@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # milliseconds; the hosted platform's own examples poll every 10 to 15 s.
 LOCAL_POLL_INTERVAL = 2.0
 REMOTE_POLL_INTERVAL = 15.0
+JOBS_FILE_WARNING_SECONDS = 20.0
 
 
 def utc_clock() -> datetime:
@@ -100,7 +101,15 @@ class PlexeApp(App[None]):
         warning = self.book.load()
         self.push_screen(JobsScreen())
         if warning:
-            self.notify(warning, title="Jobs file", severity="warning", markup=False)
+            # Shown once per start, with a file path to read: longer than the
+            # 5 s default.
+            self.notify(
+                warning,
+                title="Jobs file",
+                severity="warning",
+                timeout=JOBS_FILE_WARNING_SECONDS,
+                markup=False,
+            )
         # The engine starts after the first frame, so it never delays it.
         self.call_after_refresh(self._open_connection)
 

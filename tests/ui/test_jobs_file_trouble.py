@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from plexe_tui.ui.app import PlexeApp
+from plexe_tui.ui.app import JOBS_FILE_WARNING_SECONDS, PlexeApp
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
     TERMINAL_SIZE,
@@ -60,6 +60,9 @@ async def test_corrupt_file_reported_once(
 
     messages = about_jobs_file(first)
     assert len(messages) == 1
+    assert [item["timeout"] for item in first if item.get("title") == TITLE] == [
+        JOBS_FILE_WARNING_SECONDS
+    ]
     assert "not valid TOML" in messages[0]
     assert "It was moved to jobs.toml.corrupt-" in messages[0]
     assert about_jobs_file(second) == []
