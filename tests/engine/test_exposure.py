@@ -347,7 +347,7 @@ def test_model_path_stays_inside(
 @pytest.mark.parametrize(
     "filename",
     [
-        "../../outside.csv",
+        "../../sanitised.csv",
         "/etc/passwd",
         "..",
         "a\x00b.csv",
