@@ -50,6 +50,12 @@ environment:
                                     in bytes (default 1 GiB)
   PLEXE_ENGINE_DOWNLOAD_TIMEOUT     seconds allowed for that download
                                     (default 10)
+  PLEXE_ENGINE_UPLOAD_MAX_BYTES     size limit of an uploaded file, in bytes
+                                    (default 1 GiB)
+  PLEXE_ENGINE_TOKEN                secret that every request must carry in
+                                    x-api-key or Authorization: Bearer;
+                                    required with a --host other than
+                                    127.0.0.1 or localhost
 """
 
 

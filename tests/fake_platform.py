@@ -36,6 +36,17 @@ path. For a refused connection, use `closed_port_url`.
 `"array"` for the bare array of older platform versions, and `list_ids` to name
 items by `model_id` (`name:version`) instead of `model_name` and
 `model_version`.
+
+`misbehave` switches every later call, until `behave`, to one `Fault`: a
+refused connection (the server stops, keeping its port and state), a response
+held past the client's timeout, a 5xx or 429, a body that is not JSON, each
+documented error shape, or a dialect of the successful responses (unknown or
+upper-case status words, missing fields, `model_id` as `name:version`, bare
+lists). Scripted responses still come first:
+
+    platform.misbehave(Fault.BAD_GATEWAY)
+    ...                           # the client sees 502 pages
+    platform.behave()             # the default behaviour again
 """
 
 from __future__ import annotations
@@ -49,6 +60,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Self
 
 import uvicorn
@@ -62,6 +74,20 @@ LIST_LIMIT_MAX = 100
 LIST_LIMIT_DEFAULT = 20
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
+
+# Seconds a TIMEOUT fault delays each response unless `behave` releases it first;
+# far longer than any client timeout in the tests.
+FAULT_HOLD_SECONDS = 60.0
+RETRY_AFTER_SECONDS = 7
+FAULT_MESSAGE = "The platform is down for maintenance until 14:00 UTC"
+"""The message of the error-shape faults, in each shape."""
+UNKNOWN_STATUS_WORD = "thinking"
+BAD_GATEWAY_PAGE = """<!DOCTYPE html>
+<html><head><title>502 Bad Gateway</title>
+<style>body { font-family: sans-serif; }</style></head>
+<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>
+</html>
+"""
 
 _UNSET: Any = object()
 _STATUS_FIELDS = (
@@ -77,6 +103,58 @@ _STATUS_FIELDS = (
     "created_at",
     "updated_at",
 )
+
+
+class Fault(StrEnum):
+    """A way `FakePlatform.misbehave` makes every call fail or look different."""
+
+    REFUSED = "refused"
+    """The server stops listening, so connections are refused."""
+    TIMEOUT = "timeout"
+    """Every response waits FAULT_HOLD_SECONDS, or until `behave`."""
+    SERVER_ERROR = "500"
+    """500 with a plain text body."""
+    BAD_GATEWAY = "502-html"
+    """502 with a gateway's HTML page."""
+    RATE_LIMITED = "429"
+    """429 with `Retry-After: RETRY_AFTER_SECONDS`."""
+    MALFORMED_JSON = "malformed-json"
+    """200 with a JSON content type and a body cut off mid-value."""
+    ERROR_OBJECT = "error-object"
+    """503 with `{"error": {"code", "message"}}`."""
+    ERROR_DETAIL = "error-detail"
+    """503 with `{"detail": message}`."""
+    ERROR_MESSAGE = "error-message"
+    """503 with `{"message": message}`."""
+    ERROR_TEXT = "error-text"
+    """503 with the message as plain text."""
+    UNKNOWN_STATUS = "unknown-status"
+    """Build statuses read UNKNOWN_STATUS_WORD."""
+    UPPER_CASE_STATUS = "upper-case-status"
+    """Build statuses in upper case, e.g. `BUILDING`."""
+    MISSING_FIELDS = "missing-fields"
+    """Builds carry only their status, and list items also their name and version."""
+    MODEL_ID = "model-id"
+    """Builds name themselves by `model_id` as `name:version`."""
+    BARE_LIST = "bare-list"
+    """Lists come as bare JSON arrays, without `pagination`."""
+
+
+FAILURES = frozenset(
+    {
+        Fault.REFUSED,
+        Fault.TIMEOUT,
+        Fault.SERVER_ERROR,
+        Fault.BAD_GATEWAY,
+        Fault.RATE_LIMITED,
+        Fault.MALFORMED_JSON,
+        Fault.ERROR_OBJECT,
+        Fault.ERROR_DETAIL,
+        Fault.ERROR_MESSAGE,
+        Fault.ERROR_TEXT,
+    }
+)
+"""Faults that make calls fail; the others change the shape of successful ones."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +230,9 @@ class FakePlatform:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._release: asyncio.Event | None = None
         self._started = threading.Event()
+        self._address: tuple[str, int] | None = None
+        self.fault: Fault | None = None
+        """The fault every call gets, set by `misbehave`."""
         self.url = ""
         """Base URL, e.g. http://127.0.0.1:40123, set by `start`."""
         self.list_shape = "paginated"
@@ -174,6 +255,7 @@ class FakePlatform:
         self._socket.listen(64)
         port = self._socket.getsockname()[1]
         self.url = f"http://{host}:{port}"
+        self._address = (host, port)
 
         app = Starlette(
             routes=[
@@ -227,13 +309,27 @@ class FakePlatform:
         self.stop()
 
     def reset(self) -> None:
-        """Forget requests, scripts, builds and uploads, and release held responses."""
-        self._release_held()
+        """Forget requests, scripts, builds, uploads and faults; release held ones."""
+        self.behave()
         with self._lock:
             self._state = _State()
         self.api_key = self.default_api_key
         self.list_shape = "paginated"
         self.list_ids = False
+
+    def misbehave(self, fault: Fault) -> None:
+        """Give every later call `fault` until `behave` (REFUSED stops the server)."""
+        self.behave()
+        self.fault = fault
+        if fault is Fault.REFUSED:
+            self.stop()
+
+    def behave(self) -> None:
+        """End the fault: release held responses, or serve again on the same port."""
+        fault, self.fault = self.fault, None
+        if fault is Fault.REFUSED and self._address is not None:
+            self.start(*self._address)
+        self._release_held()
 
     # Scripting and inspection
 
@@ -383,10 +479,19 @@ class FakePlatform:
                 scripted.body, status_code=scripted.status, headers=scripted.headers
             )
 
+        fault = self.fault
+        if fault is Fault.TIMEOUT:
+            await self._hold(FAULT_HOLD_SECONDS)
+        elif fault in FAILURES:
+            return _failure(fault)
+
         if not self._is_authorised(recorded):
             return _error(401, "unauthorized", "Invalid or missing API key.")
         with self._lock:
-            return self._route(recorded)
+            response = self._route(recorded)
+        if fault is None or fault in FAILURES or response.status_code >= 300:
+            return response
+        return _reshape(response, fault, recorded.path)
 
     def _take_scripted(self, method: str, path: str) -> ScriptedResponse | None:
         queue = self._state.scripted.get((method, path))
@@ -610,6 +715,71 @@ class FakePlatform:
         self._state.next_request_id += 1
         output = record.get("output", {"prediction": 1, "probability": 0.5})
         return JSONResponse({"result": output, "request_id": request_id})
+
+
+def _failure(fault: Fault) -> Response:
+    """Return the response of a fault that makes a call fail."""
+    match fault:
+        case Fault.SERVER_ERROR:
+            return Response("Internal Server Error", status_code=500)
+        case Fault.BAD_GATEWAY:
+            return Response(BAD_GATEWAY_PAGE, status_code=502, media_type="text/html")
+        case Fault.RATE_LIMITED:
+            return JSONResponse(
+                {"message": "Too many requests"},
+                status_code=429,
+                headers={"retry-after": str(RETRY_AFTER_SECONDS)},
+            )
+        case Fault.MALFORMED_JSON:
+            return Response(
+                b'{"model_name": "churn", "status": "buil',
+                media_type="application/json",
+            )
+        case Fault.ERROR_OBJECT:
+            return _error(503, "maintenance", FAULT_MESSAGE)
+        case Fault.ERROR_DETAIL:
+            return JSONResponse({"detail": FAULT_MESSAGE}, status_code=503)
+        case Fault.ERROR_MESSAGE:
+            return JSONResponse({"message": FAULT_MESSAGE}, status_code=503)
+        case _:
+            return Response(FAULT_MESSAGE, status_code=503, media_type="text/plain")
+
+
+def _reshape(response: Response, fault: Fault, path: str) -> Response:
+    """Rewrite a successful JSON response in the dialect that `fault` names."""
+    try:
+        body = json.loads(bytes(response.body))
+    except ValueError:
+        return response
+    if fault is Fault.BARE_LIST and isinstance(body, dict):
+        lists = [body[key] for key in ("models", "uploads") if key in body]
+        body = lists[0] if lists else body
+    is_list = isinstance(body, list) or isinstance(body.get("models"), list)
+    for build in _builds_in(body):
+        _reshape_build(build, fault, keep_identity=is_list)
+    return JSONResponse(body, status_code=response.status_code)
+
+
+def _builds_in(body: Any) -> list[dict[str, Any]]:
+    """Return the build records in a response body: itself, or its list items."""
+    items = body.get("models", [body]) if isinstance(body, dict) else body
+    return [item for item in items if isinstance(item, dict) and "status" in item]
+
+
+def _reshape_build(build: dict[str, Any], fault: Fault, keep_identity: bool) -> None:
+    match fault:
+        case Fault.UNKNOWN_STATUS:
+            build["status"] = UNKNOWN_STATUS_WORD
+        case Fault.UPPER_CASE_STATUS:
+            build["status"] = str(build["status"]).upper()
+        case Fault.MISSING_FIELDS:
+            kept = {"status", "model_name", "model_version"} if keep_identity else set()
+            for key in set(build) - kept - {"status"}:
+                del build[key]
+        case Fault.MODEL_ID if "model_name" in build:
+            name = build.pop("model_name")
+            version = build.pop("model_version", "")
+            build["model_id"] = f"{name}:{version}"
 
 
 def _now() -> str:

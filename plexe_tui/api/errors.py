@@ -13,6 +13,9 @@ _HTML_PAGE = re.compile(
 _TAG = re.compile(r"<[^>]+>")
 # Gateway error pages carry CSS and scripts, which are no part of the message.
 _HIDDEN_ELEMENT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# A page's title usually repeats its first heading, so the head is left out
+# unless the body has no text.
+_HEAD_ELEMENT = re.compile(r"<head\b.*?</head\s*>", re.IGNORECASE | re.DOTALL)
 _MAX_MESSAGE = 300
 
 
@@ -95,9 +98,14 @@ def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
     """
     visible = text
     if _HTML_PAGE.search(text):
-        visible = html.unescape(_TAG.sub(" ", _HIDDEN_ELEMENT.sub(" ", text)))
+        visible = _page_text(_HEAD_ELEMENT.sub(" ", text)) or _page_text(text)
     flat = " ".join(visible.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _page_text(page: str) -> str:
+    """Return the visible text of an HTML page, without scripts and styles."""
+    return html.unescape(_TAG.sub(" ", _HIDDEN_ELEMENT.sub(" ", page))).strip()
 
 
 def read_error_body(text: str) -> tuple[str, str | None]:

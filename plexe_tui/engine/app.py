@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from plexe_tui import __version__
 from plexe_tui.engine import model_routes, upload_routes
+from plexe_tui.engine.access import TokenMiddleware
 from plexe_tui.engine.context import EngineContext
 from plexe_tui.engine.dispatcher import BuildDispatcher
 from plexe_tui.engine.folder_lock import FolderInUse, FolderLock
@@ -68,6 +69,8 @@ def create_app(data_dir: Path, settings: EngineSettings | None = None) -> FastAP
     )
     app.state.engine = context
     install_error_handlers(app)
+    if settings.token:
+        app.add_middleware(TokenMiddleware, token=settings.token)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
     app.include_router(upload_routes.router)
     app.include_router(model_routes.router)

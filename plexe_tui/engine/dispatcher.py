@@ -19,6 +19,7 @@ from enum import Enum
 from multiprocessing.process import BaseProcess
 
 from plexe_tui.engine.errors import NotFound
+from plexe_tui.engine.folder_lock import wait_for_training_lock
 from plexe_tui.engine.records import (
     TERMINAL_STATUSES,
     BuildRecord,
@@ -39,6 +40,10 @@ _TERMINATE_WAIT_SECONDS = 5.0
 # before its process is killed. The training process itself keeps to the timeout,
 # so this only ends a process that hangs.
 TIMEOUT_GRACE_SECONDS = 60.0
+# A training process whose server was killed exits within about a second (see
+# worker._exit_when_parent_exits). A new server waits this long for such an
+# orphan before it takes the build over.
+ORPHAN_WAIT_SECONDS = 15.0
 
 
 class _Ending(Enum):
@@ -75,8 +80,17 @@ class BuildDispatcher:
         self._context = multiprocessing.get_context("spawn")
 
     def start(self) -> None:
-        """Queue the builds an earlier run left unfinished, then start the thread."""
-        self._requeue_unfinished()
+        """Queue the builds an earlier run left unfinished, then start the thread.
+
+        Training processes that outlived an earlier server are waited for first,
+        and then the temporary files of writes that a killed process left are
+        deleted, since no write is in progress until the thread starts.
+        """
+        unfinished = self._unfinished()
+        for record in unfinished:
+            self._wait_for_orphan(record)
+        self._storage.remove_stale_temporaries()
+        self._requeue(unfinished)
         self._thread = threading.Thread(
             target=self._run, name="build-dispatcher", daemon=True
         )
@@ -129,12 +143,28 @@ class BuildDispatcher:
         if self._thread is not None:
             self._thread.join(timeout=_TERMINATE_WAIT_SECONDS * 3)
 
-    def _requeue_unfinished(self) -> None:
-        unfinished = [
+    def _unfinished(self) -> list[BuildRecord]:
+        return [
             record
             for record in reversed(self._storage.list_builds())
             if record.state.status not in TERMINAL_STATUSES
         ]
+
+    def _wait_for_orphan(self, record: BuildRecord) -> None:
+        name, version = record.model_name, record.model_version
+        build_dir = self._storage.build_dir(name, version)
+        if wait_for_training_lock(build_dir, timeout=0):
+            return
+        logger.info("waiting for an earlier training process of %s v%s", name, version)
+        if not wait_for_training_lock(build_dir, ORPHAN_WAIT_SECONDS):
+            logger.warning(
+                "a training process of %s v%s still runs after %.0f s; queued anyway",
+                name,
+                version,
+                ORPHAN_WAIT_SECONDS,
+            )
+
+    def _requeue(self, unfinished: list[BuildRecord]) -> None:
         for record in unfinished:
             name, version = record.model_name, record.model_version
             self._storage.update_state(name, version, _reset_to_pending)

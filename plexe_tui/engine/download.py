@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from plexe_tui.engine.data import table_shape
-from plexe_tui.engine.errors import InvalidRequest, PayloadTooLarge
+from plexe_tui.engine.errors import InvalidRequest, PayloadTooLarge, size_text
 from plexe_tui.engine.records import UploadRecord
 from plexe_tui.engine.storage import Storage
 
@@ -137,12 +137,6 @@ def _too_large(url: str, max_bytes: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         "dataset_too_large",
         f"The dataset at {url} is larger than the engine's download limit of "
-        f"{_size_text(max_bytes)}. Upload a smaller sample of the data.",
+        f"{size_text(max_bytes)}. Upload a smaller sample of the data.",
         field="upload_id",
     )
-
-
-def _size_text(size: int) -> str:
-    if size >= 1 << 20:
-        return f"{size / (1 << 20):g} MiB"
-    return f"{size} bytes"

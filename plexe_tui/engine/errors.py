@@ -69,3 +69,10 @@ def first_line(error: BaseException) -> str:
     """Return the first line of an exception's text, or its type name."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def size_text(size: int) -> str:
+    """Return a size in bytes as text, in MiB from 1 MiB up."""
+    if size >= 1 << 20:
+        return f"{size / (1 << 20):g} MiB"
+    return f"{size} bytes"

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexe_tui.engine.errors import EngineError, error_body
 
@@ -27,6 +28,43 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrorMiddleware)
+
+
+class UnexpectedErrorMiddleware:
+    """Send a 500 for an unexpected exception, and keep the connection open.
+
+    Starlette's handler for ``Exception`` sends its response and then raises the
+    exception again, and uvicorn closes the connection, so a client's next
+    request on that kept-alive connection fails. This middleware sits inside
+    that handler and does not raise again.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception as error:
+            if started:
+                # Part of the response was sent, so only a closed connection
+                # can tell the client that it is incomplete.
+                raise
+            request = Request(scope, receive)
+            response = await _unexpected_error(request, error)
+            await response(scope, receive, send)
 
 
 async def _engine_error(request: Request, error: Exception) -> JSONResponse:

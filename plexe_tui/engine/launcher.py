@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+
+from plexe_tui.engine.settings import TOKEN_VARIABLE
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +81,14 @@ class LocalEngine:
         if self.log_path is not None:
             command += ["--log-file", str(self.log_path)]
 
+        # The app's client sends no key to its own engine, which listens on
+        # loopback only, so a token meant for a shared engine must not reach it.
+        environment = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
         log_file = self._open_log()
         try:
             self._process = subprocess.Popen(
                 command,
+                env=environment,
                 pass_fds=(listener.fileno(),),
                 # The child stops when this pipe closes: see `stop`.
                 stdin=subprocess.PIPE,

@@ -16,6 +16,7 @@ from types import FrameType
 import platformdirs
 import uvicorn
 
+from plexe_tui.engine.access import TokenRequired, check_exposure
 from plexe_tui.engine.app import create_app
 from plexe_tui.engine.folder_lock import FolderInUse, FolderLock
 from plexe_tui.engine.logs import configure_logging
@@ -23,6 +24,8 @@ from plexe_tui.engine.settings import (
     DOWNLOAD_MAX_BYTES_VARIABLE,
     DOWNLOAD_TIMEOUT_VARIABLE,
     MAX_PARALLEL_BUILDS_VARIABLE,
+    TOKEN_VARIABLE,
+    UPLOAD_MAX_BYTES_VARIABLE,
     EngineSettings,
     InvalidSetting,
 )
@@ -53,8 +56,9 @@ def serve(
 ) -> None:
     """Run the engine until SIGINT or SIGTERM, then stop it cleanly.
 
-    Exits the process with status 1 when another engine uses the data folder, or
-    when a setting in the environment is invalid.
+    Exits the process with status 1 when another engine uses the data folder,
+    when a setting in the environment is invalid, or when ``host`` is not a
+    loopback address and the settings have no token.
 
     ``fd`` is a listening socket that a parent process has already bound. When it
     is given, ``host`` and ``port`` are ignored. ``settings`` defaults to the
@@ -64,6 +68,8 @@ def serve(
     configure_logging(rotate=True)
     folder = data_dir if data_dir is not None else default_data_dir()
     settings = settings or _settings_from_environment()
+    if fd is None:
+        _check_exposure(host, settings)
     _check_folder_free(folder)
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminate)
     try:
@@ -89,6 +95,15 @@ def _check_folder_free(data_dir: Path) -> None:
         logger.error("engine not started: %s", error)
         raise SystemExit(1) from None
     lock.release()
+
+
+def _check_exposure(host: str, settings: EngineSettings) -> None:
+    """Exit with a one-line message when ``host`` is not loopback and has no token."""
+    try:
+        check_exposure(host, settings.token)
+    except TokenRequired as error:
+        logger.error("engine not started: %s", error)
+        raise SystemExit(1) from None
 
 
 def _settings_from_environment() -> EngineSettings:
@@ -137,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_parallel_builds=options.max_parallel_builds or settings.max_parallel_builds,
         download_timeout=options.download_timeout or settings.download_timeout,
         download_max_bytes=options.download_max_bytes or settings.download_max_bytes,
+        upload_max_bytes=options.upload_max_bytes or settings.upload_max_bytes,
     )
     serve(options.host, options.port, options.data_dir, options.fd, settings)
     return 0
@@ -147,7 +163,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m plexe_tui.engine",
         description="Run the plexe-tui local engine, a Plexe-compatible HTTP server.",
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default: %(default)s); any other address needs "
+        f"${TOKEN_VARIABLE}, which every request must then carry as its API key",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port")
     parser.add_argument(
         "--data-dir",
@@ -186,6 +207,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="size limit for a downloaded dataset "
         f"(default: ${DOWNLOAD_MAX_BYTES_VARIABLE}, else 1073741824, 1 GiB)",
+    )
+    parser.add_argument(
+        "--upload-max-bytes",
+        type=_positive_int,
+        default=None,
+        metavar="BYTES",
+        help="size limit for an uploaded file; larger uploads get a 413 "
+        f"(default: ${UPLOAD_MAX_BYTES_VARIABLE}, else 1073741824, 1 GiB)",
     )
     return parser
 

@@ -6,15 +6,20 @@ Each setting has an environment variable, so that an engine started by the app
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_PARALLEL_BUILDS_VARIABLE = "PLEXE_ENGINE_MAX_PARALLEL_BUILDS"
 DOWNLOAD_MAX_BYTES_VARIABLE = "PLEXE_ENGINE_DOWNLOAD_MAX_BYTES"
 DOWNLOAD_TIMEOUT_VARIABLE = "PLEXE_ENGINE_DOWNLOAD_TIMEOUT"
+UPLOAD_MAX_BYTES_VARIABLE = "PLEXE_ENGINE_UPLOAD_MAX_BYTES"
+TOKEN_VARIABLE = "PLEXE_ENGINE_TOKEN"
 
 DEFAULT_MAX_PARALLEL_BUILDS = 1
+# Training loads the columns a build uses into memory, so this limit guards the
+# training process's memory, not the transfer.
+DEFAULT_UPLOAD_MAX_BYTES = 1 << 30
 # The same limit as for uploaded files.
-DEFAULT_DOWNLOAD_MAX_BYTES = 1 << 30
+DEFAULT_DOWNLOAD_MAX_BYTES = DEFAULT_UPLOAD_MAX_BYTES
 # Seconds for a whole dataset download. The download happens while the build
 # request waits, and the app's client waits 15 s for a response.
 DEFAULT_DOWNLOAD_TIMEOUT = 10.0
@@ -26,11 +31,15 @@ class InvalidSetting(ValueError):
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """The number of builds that run at once, and the limits on dataset downloads."""
+    """Builds that run at once, size and time limits, and the access token."""
 
     max_parallel_builds: int = DEFAULT_MAX_PARALLEL_BUILDS
     download_max_bytes: int = DEFAULT_DOWNLOAD_MAX_BYTES
     download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
+    upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
+    token: str | None = field(default=None, repr=False)
+    """Secret that every request except /health and the upload PUT must carry.
+    None lets every request through."""
 
     @classmethod
     def from_environment(
@@ -39,6 +48,7 @@ class EngineSettings:
         """Return the settings with the environment's values over the defaults.
 
         Raises InvalidSetting naming a variable whose value is not a positive number.
+        An empty or unset token variable means no token.
         """
         return cls(
             max_parallel_builds=int(
@@ -60,6 +70,15 @@ class EngineSettings:
             download_timeout=_positive(
                 environment, DOWNLOAD_TIMEOUT_VARIABLE, DEFAULT_DOWNLOAD_TIMEOUT
             ),
+            upload_max_bytes=int(
+                _positive(
+                    environment,
+                    UPLOAD_MAX_BYTES_VARIABLE,
+                    DEFAULT_UPLOAD_MAX_BYTES,
+                    integer=True,
+                )
+            ),
+            token=environment.get(TOKEN_VARIABLE, "").strip() or None,
         )
 
 

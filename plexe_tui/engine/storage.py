@@ -129,6 +129,31 @@ class Storage:
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         self.models_dir.mkdir(parents=True, exist_ok=True)
 
+    def remove_stale_temporaries(self) -> int:
+        """Delete the temporary files of writes that a killed process left; count them.
+
+        Uploads stream into ``.<name>.part`` and records and models are written
+        to ``.<name>.<random>.tmp`` before a rename, so these files are never
+        served. Only call this while holding the data folder's lock and before
+        any build runs, because then no write is in progress.
+        """
+        patterns = (
+            "uploads/*/data/.*.part",
+            f"uploads/*/.{UPLOAD_FILE_NAME}.*.tmp",
+            "models/*/*/.*.tmp",
+        )
+        removed = 0
+        for pattern in patterns:
+            for path in self.data_dir.glob(pattern):
+                try:
+                    path.unlink()
+                except OSError as error:
+                    logger.warning("could not remove %s: %s", path, error)
+                    continue
+                logger.info("removed %s, left by a write that did not finish", path)
+                removed += 1
+        return removed
+
     # Uploads
 
     def upload_dir(self, upload_id: str) -> Path:

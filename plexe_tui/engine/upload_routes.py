@@ -15,14 +15,18 @@ from fastapi import APIRouter, Query, Request
 
 from plexe_tui.engine.context import Context
 from plexe_tui.engine.data import table_shape
-from plexe_tui.engine.errors import Conflict, Forbidden, InvalidRequest, PayloadTooLarge
+from plexe_tui.engine.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    size_text,
+)
 from plexe_tui.engine.payloads import CreateUploadBody, UploadStatusBody
 from plexe_tui.engine.records import TERMINAL_STATUSES, UploadRecord
+from plexe_tui.engine.settings import UPLOAD_MAX_BYTES_VARIABLE
 from plexe_tui.engine.views import pagination, upload_view
 
-# Training loads the columns a build uses into memory, so this limit guards the
-# training process's memory, not the transfer.
-MAX_UPLOAD_BYTES = 1 << 30
 MAX_LIST_LIMIT = 100
 LIMIT_HELP = "Maximum number of items; values above 100 count as 100."
 
@@ -47,7 +51,7 @@ async def put_upload_content(
     """Store the request body as the upload's file, streamed to disk in chunks."""
     storage = context.storage
     record = storage.read_upload(upload_id)
-    if not secrets.compare_digest(token, record.token):
+    if not secrets.compare_digest(token.encode(), record.token.encode()):
         raise Forbidden(
             "invalid_upload_token",
             "The upload token is missing or wrong. PUT to the presigned_url exactly "
@@ -61,10 +65,11 @@ async def put_upload_content(
             "another file.",
             field="upload_id",
         )
-    _check_declared_size(request)
+    limit = context.settings.upload_max_bytes
+    _check_declared_size(request, limit)
 
     target = storage.upload_file(record)
-    size = await _stream_to_file(request, target)
+    size = await _stream_to_file(request, target, limit)
     record.status = "uploaded"
     record.size_bytes = size
     storage.write_upload(record)
@@ -142,13 +147,13 @@ def delete_upload(upload_id: str, context: Context) -> Any:
     return {"upload_id": upload_id, "deleted": True}
 
 
-def _check_declared_size(request: Request) -> None:
+def _check_declared_size(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        raise _too_large()
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
 
 
-async def _stream_to_file(request: Request, target: Path) -> int:
+async def _stream_to_file(request: Request, target: Path, limit: int) -> int:
     """Write the request body to ``target`` via a temporary file and return its size."""
     partial = target.with_name(f".{target.name}.part")
     size = 0
@@ -157,8 +162,8 @@ async def _stream_to_file(request: Request, target: Path) -> int:
         async with file:
             async for chunk in request.stream():
                 size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise _too_large()
+                if size > limit:
+                    raise _too_large(limit)
                 await file.write(chunk)
             await file.flush()
             await anyio.to_thread.run_sync(os.fsync, file.wrapped.fileno())
@@ -184,10 +189,11 @@ def _check_unused(record: UploadRecord, context: Context) -> None:
             )
 
 
-def _too_large() -> PayloadTooLarge:
+def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         "upload_too_large",
-        f"The file is larger than the engine's limit of {MAX_UPLOAD_BYTES >> 20} MiB. "
-        "Upload a smaller sample of the data.",
+        f"The file is larger than the engine's upload limit of {size_text(limit)}. "
+        f"Upload a smaller sample of the data, or start the engine with a larger "
+        f"{UPLOAD_MAX_BYTES_VARIABLE}.",
         field="file",
     )

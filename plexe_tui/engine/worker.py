@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from plexe_tui.engine.errors import EngineError
+from plexe_tui.engine.folder_lock import hold_training_lock
 from plexe_tui.engine.logs import configure_logging
 from plexe_tui.engine.records import BuildState, now_iso
 from plexe_tui.engine.storage import Storage
@@ -47,6 +48,14 @@ def run_build(
     configure_logging()
     _exit_when_parent_exits(os.getppid())
     storage = Storage(Path(data_dir))
+    if not hold_training_lock(storage.build_dir(name, version)):
+        # Another process trains this build, and it alone writes the record.
+        logger.error(
+            "build %s v%s not started: another process holds its training lock",
+            name,
+            version,
+        )
+        return
     try:
         from plexe_tui.engine.training import train
 

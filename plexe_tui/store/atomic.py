@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import tempfile
+import time
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX_FORMAT = ".{name}."
+"""Prefix of the temporary file beside the target, where {name} is its name."""
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
@@ -14,7 +22,9 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     one file system), are flushed to disk, and then renamed over the target.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    handle, temp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=TEMP_PREFIX_FORMAT.format(name=path.name)
+    )
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
@@ -40,3 +50,20 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def remove_stale_temp_files(path: Path, *, older_than: float = 0.0) -> None:
+    """Delete temporary files that a writer killed mid-write left beside `path`.
+
+    Only files last modified more than `older_than` seconds ago are deleted.
+    Pass 0 only while holding a lock that every writer of `path` takes;
+    otherwise pass an age that no write in progress can reach.
+    """
+    prefix = TEMP_PREFIX_FORMAT.format(name=path.name)
+    cutoff = time.time() - older_than
+    for stale in path.parent.glob(f"{prefix}*"):
+        with contextlib.suppress(OSError):
+            if older_than and stale.stat().st_mtime > cutoff:
+                continue
+            stale.unlink()
+            log.info("Removed %s, left by a write that did not finish", stale)

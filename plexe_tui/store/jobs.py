@@ -19,10 +19,15 @@ except ImportError:  # Windows
 
 import tomli_w
 
-from plexe_tui.store.atomic import write_atomic
+from plexe_tui.store.atomic import remove_stale_temp_files, write_atomic
 
 FORMAT_VERSION = 1
 FILE_NAME = "jobs.toml"
+DEFAULT_MAX_JOBS = 1000
+"""Jobs the file keeps by default; beyond it the oldest finished jobs are dropped."""
+# Statuses of jobs that may be dropped from a full file. They are the canonical
+# terminal words, which every job gets once the client has read its status.
+FINISHED_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +170,18 @@ class LoadResult:
 
 
 class JobStore:
-    """Reads and writes the jobs file. The API key is never a field of a job."""
+    """Reads and writes the jobs file. The API key is never a field of a job.
 
-    def __init__(self, path: Path) -> None:
+    The file keeps at most `max_jobs` jobs: each save drops the oldest finished
+    jobs beyond it. Unfinished jobs are never dropped, so a file with more
+    unfinished jobs than that keeps them all.
+    """
+
+    def __init__(self, path: Path, *, max_jobs: int = DEFAULT_MAX_JOBS) -> None:
+        if max_jobs < 1:
+            raise ValueError(f"max_jobs must be at least 1, not {max_jobs}")
         self.path = path
+        self.max_jobs = max_jobs
         self._unreadable: list[Any] = []
 
     def load(self) -> LoadResult:
@@ -180,15 +193,20 @@ class JobStore:
         except OSError as exc:
             return LoadResult(jobs=[], warning=f"Cannot read {self.path}: {exc}.")
 
+        if not raw.strip():
+            # This app never writes an empty file, so a crash or another
+            # program emptied it and its jobs are lost. The warning says so.
+            return self._set_aside("it is empty")
+
         try:
             document = tomllib.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             return self._set_aside(f"it is not valid TOML ({exc})")
 
-        if not document:
-            # An empty file, or one with only comments, contains no jobs, so
-            # there is nothing to move aside.
-            return LoadResult(jobs=[])
+        if "version" not in document:
+            return self._set_aside(
+                "it has no format version, so it is not a plexe-tui jobs file"
+            )
 
         version = document.get("version")
         if version != FORMAT_VERSION:
@@ -205,12 +223,18 @@ class JobStore:
         Another app instance may have saved jobs since this one loaded, so the
         file is read again under a lock: jobs only on disk are kept, and for a
         job in both places the later `updated_at` wins. Tables this version
-        cannot read are written back untouched. The returned jobs are those on
-        disk that were unknown to `jobs` or newer there.
+        cannot read are written back untouched. The oldest finished jobs
+        beyond `max_jobs` are left out. The returned jobs are those on disk
+        that were unknown to `jobs` or newer there.
         """
         with _file_lock(self.path):
+            # Writers create temporary files only while holding the lock, so
+            # every one found now was left by a writer killed mid-save.
+            if fcntl is not None:
+                remove_stale_temp_files(self.path)
             disk = self._read_quietly()
             merged, from_disk = _merge(jobs, disk.jobs)
+            merged = _bound(merged, self.max_jobs)
             unreadable = _unique(self._unreadable + disk.unreadable)
             document = {
                 "version": FORMAT_VERSION,
@@ -299,6 +323,27 @@ def _merge(mine: list[Job], theirs: list[Job]) -> tuple[list[Job], list[Job]]:
             from_theirs.append(job)
     ordered = sorted(merged.values(), key=lambda job: job.created_at, reverse=True)
     return ordered, from_theirs
+
+
+def _bound(jobs: list[Job], max_jobs: int) -> list[Job]:
+    """Drop the oldest finished jobs until at most `max_jobs` remain.
+
+    `jobs` is ordered newest first, and the order is kept.
+    """
+    excess = len(jobs) - max_jobs
+    if excess <= 0:
+        return jobs
+    dropped: set[int] = set()
+    for index in range(len(jobs) - 1, -1, -1):
+        if len(dropped) == excess:
+            break
+        if jobs[index].status in FINISHED_STATUSES:
+            dropped.add(index)
+    if dropped:
+        log.info(
+            "Dropped %d finished jobs beyond the limit of %d", len(dropped), max_jobs
+        )
+    return [job for index, job in enumerate(jobs) if index not in dropped]
 
 
 def _is_later(first: str, second: str) -> bool:

@@ -9,9 +9,13 @@ from typing import Any
 
 import tomli_w
 
-from plexe_tui.store.atomic import write_atomic
+from plexe_tui.store.atomic import remove_stale_temp_files, write_atomic
 
 log = logging.getLogger(__name__)
+
+# Seconds. A write takes milliseconds, so a temporary file this old was left by
+# a process killed mid-write. These files are written without a lock.
+STALE_TEMP_SECONDS = 600.0
 
 
 def read_versioned(path: Path, version: int) -> dict[str, Any]:
@@ -37,3 +41,4 @@ def write_versioned(path: Path, version: int, document: dict[str, Any]) -> None:
     """Write the document with its format version, atomically."""
     data = tomli_w.dumps({"version": version, **document})
     write_atomic(path, data.encode("utf-8"))
+    remove_stale_temp_files(path, older_than=STALE_TEMP_SECONDS)

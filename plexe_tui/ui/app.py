@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # SAVE_PAUSE_FACTOR times as long, so saving takes at most a fifth of the time.
 SLOW_SAVE_SECONDS = 0.1
 SAVE_PAUSE_FACTOR = 4.0
+# Seconds the jobs file's warning stays: it names a file path to read.
+JOBS_FILE_WARNING_SECONDS = 20.0
 
 
 def utc_clock() -> datetime:
@@ -181,7 +183,15 @@ class PlexeApp(App[None]):
         gc.freeze()
         self.push_screen(JobsScreen())
         if warning:
-            self.notify(warning, title="Jobs file", severity="warning", markup=False)
+            # Shown once per start, with a file path to read: longer than the
+            # 5 s default.
+            self.notify(
+                warning,
+                title="Jobs file",
+                severity="warning",
+                timeout=JOBS_FILE_WARNING_SECONDS,
+                markup=False,
+            )
         # The engine starts after the first frame, so it never delays it.
         self.call_after_refresh(self._open_connection)
 

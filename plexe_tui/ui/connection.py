@@ -6,7 +6,10 @@ import asyncio
 import logging
 from pathlib import Path
 
+import httpx
+
 from plexe_tui.api import NetworkError, PlexeClient
+from plexe_tui.api.client import DEFAULT_TIMEOUT
 from plexe_tui.engine.launcher import EngineStartError, LocalEngine
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,8 @@ class Connection:
         self._client: PlexeClient | None = None
         self._ready = asyncio.Event()
         self.error: str | None = None
+        self.timeout: httpx.Timeout = DEFAULT_TIMEOUT
+        """Timeouts of the client that `open` creates; tests shorten them."""
 
     @property
     def engine(self) -> LocalEngine | None:
@@ -74,7 +79,9 @@ class Connection:
             base_url = self._base_url
             if self._engine is not None:
                 base_url = await asyncio.to_thread(self._start_engine)
-            self._client = PlexeClient(str(base_url), self.api_key)
+            self._client = PlexeClient(
+                str(base_url), self.api_key, timeout=self.timeout
+            )
         except EngineStartError as exc:
             self.error = str(exc)
             log.error("The local engine did not start: %s", exc)

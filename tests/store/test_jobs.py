@@ -240,16 +240,18 @@ def test_missing_file_empty(store: JobStore, jobs_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["", "\n  \n", "# no jobs yet\n"])
-def test_empty_file_no_jobs(store: JobStore, jobs_path: Path, content: str) -> None:
+def test_empty_file_moved_aside(store: JobStore, jobs_path: Path, content: str) -> None:
+    # The app never writes a file without a version, so such a file was cut
+    # short or written by something else: the user hears about it once.
     jobs_path.parent.mkdir(parents=True)
     jobs_path.write_text(content, "utf-8")
 
     loaded = store.load()
 
     assert loaded.jobs == []
-    assert loaded.warning is None
-    assert jobs_path.exists()
-    assert aside_files(jobs_path) == []
+    assert loaded.warning is not None
+    assert not jobs_path.exists()
+    assert len(aside_files(jobs_path)) == 1
 
 
 def test_corrupt_toml_moved_aside(store: JobStore, jobs_path: Path) -> None:
@@ -304,7 +306,6 @@ def test_save_after_corrupt_load(store: JobStore, jobs_path: Path) -> None:
         pytest.param("version = 2\njobs = []\n", "2", id="newer"),
         pytest.param("version = 0\njobs = []\n", "0", id="older"),
         pytest.param('version = "1"\njobs = []\n', "'1'", id="text"),
-        pytest.param("jobs = []\n", "None", id="missing"),
     ],
 )
 def test_wrong_version_moved_aside(
@@ -318,6 +319,18 @@ def test_wrong_version_moved_aside(
     assert loaded.jobs == []
     assert loaded.warning is not None
     assert f"format version is {shown}" in loaded.warning
+    assert len(aside_files(jobs_path)) == 1
+
+
+def test_missing_version_moved_aside(store: JobStore, jobs_path: Path) -> None:
+    jobs_path.parent.mkdir(parents=True)
+    jobs_path.write_text("jobs = []\n", "utf-8")
+
+    loaded = store.load()
+
+    assert loaded.jobs == []
+    assert loaded.warning is not None
+    assert "has no format version" in loaded.warning
     assert len(aside_files(jobs_path)) == 1
 
 

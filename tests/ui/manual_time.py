@@ -85,3 +85,23 @@ class ManualTime:
             raise AssertionError(f"More than {MAX_FIRINGS} timer calls in {seconds} s.")
         self.now = end
         return fired
+
+    def advance(self, seconds: float) -> int:
+        """Move the clock on and run every call due by then; return how many ran.
+
+        Unlike `run_for`, the calls' workers are left running: the caller waits
+        for what it expects to see.
+        """
+        self.now += seconds
+        due = [call for call in self.pending() if call.due <= self.now]
+        for call in due:
+            call.stopped = True
+            call.callback()
+        return len(due)
+
+    def advance_to_next(self) -> float:
+        """Move the clock to the soonest pending call and run it; return the wait."""
+        wait = self.next_delay()
+        assert wait is not None, "no call is scheduled"
+        self.advance(max(0.0, wait))
+        return max(0.0, wait)

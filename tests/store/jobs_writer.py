@@ -1,0 +1,63 @@
+"""Processes that save jobs to a jobs file, one save per new job, for fault tests.
+
+`python -m tests.store.jobs_writer run PATH PREFIX COUNT` adds jobs `PREFIX-0`,
+`PREFIX-1`, ... one at a time and saves all of its jobs after each, as the app
+does. It prints `ready` first, then `saved NAME` after each save returns, so the
+parent can tell which jobs are on disk.
+
+`python -m tests.store.jobs_writer fork PATH` starts writers quickly: for each
+line `start PREFIX` on its input it forks a writer with no end and prints
+`pid PREFIX PID`. The parent kills that writer, then sends `reap PREFIX PID`;
+the reply `reaped PREFIX` comes after every line the writer printed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from plexe_tui.store import Job, JobStore
+
+SERVER = "http://127.0.0.1:8765"
+
+
+def write(path: Path, prefix: str, numbers: Iterable[int]) -> None:
+    store = JobStore(path)
+    jobs: list[Job] = []
+    for number in numbers:
+        name = f"{prefix}-{number}"
+        jobs.append(Job(model_name=name, model_version="1", server=SERVER, goal="g"))
+        store.save(jobs)
+        print(f"saved {name}", flush=True)
+
+
+def serve_forks(path: Path) -> None:
+    """Fork one endless writer per `start` line; reap it on `reap`."""
+    print("ready", flush=True)
+    for line in sys.stdin:
+        command, prefix, *rest = line.split()
+        if command == "start":
+            pid = os.fork()
+            if pid == 0:
+                write(path, prefix, itertools.count())
+                os._exit(0)
+            print(f"pid {prefix} {pid}", flush=True)
+        elif command == "reap":
+            os.waitpid(int(rest[0]), 0)
+            print(f"reaped {prefix}", flush=True)
+
+
+def main(argv: list[str]) -> None:
+    mode, path = argv[0], Path(argv[1])
+    if mode == "fork":
+        serve_forks(path)
+        return
+    print("ready", flush=True)
+    write(path, argv[2], range(int(argv[3])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
