@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import Any
@@ -95,6 +94,8 @@ def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
     """
     visible = text
     if _HTML_PAGE.search(text):
+        import html  # Only error pages need it; it loads a large table.
+
         visible = html.unescape(_TAG.sub(" ", _HIDDEN_ELEMENT.sub(" ", text)))
     flat = " ".join(visible.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

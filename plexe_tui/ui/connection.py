@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from plexe_tui.api import NetworkError, PlexeClient
+from plexe_tui.api import NetworkError
 from plexe_tui.engine.launcher import EngineStartError, LocalEngine
+
+if TYPE_CHECKING:
+    from plexe_tui.api import PlexeClient
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,9 @@ class Connection:
 
     async def open(self) -> None:
         """Start the local engine if needed, then create the client."""
+        # Imported here, after the first frame: the client's module imports httpx.
+        from plexe_tui.api import PlexeClient
+
         try:
             base_url = self._base_url
             if self._engine is not None:
