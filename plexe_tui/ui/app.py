@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # milliseconds; the hosted platform's own examples poll every 10 to 15 s.
 LOCAL_POLL_INTERVAL = 2.0
 REMOTE_POLL_INTERVAL = 15.0
+# Jobs read before the first frame, more than a tall terminal shows. The rest
+# of the file is read in a thread right after it.
+FIRST_FRAME_JOBS = 100
 
 
 def utc_clock() -> datetime:
@@ -97,12 +100,31 @@ class PlexeApp(App[None]):
     def on_mount(self) -> None:
         from plexe_tui.ui.screens.jobs import JobsScreen
 
-        warning = self.book.load()
+        first = self.book.load_newest(FIRST_FRAME_JOBS)
         self.push_screen(JobsScreen())
-        if warning:
-            self.notify(warning, title="Jobs file", severity="warning", markup=False)
-        # The engine starts after the first frame, so it never delays it.
-        self.call_after_refresh(self._open_connection)
+        if first.warning:
+            self.notify(
+                first.warning, title="Jobs file", severity="warning", markup=False
+            )
+        # The rest of the jobs and the engine come after the first frame, so
+        # they never delay it.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if not self.book.complete:
+            self.run_worker(self._load_all_jobs(), name="load-jobs")
+        self._open_connection()
+
+    async def _load_all_jobs(self) -> None:
+        """Read the whole jobs file in a thread and add what the first frame lacked."""
+        result = await asyncio.to_thread(self.book.store.load)
+        added = self.book.add_loaded(result)
+        if added:
+            self.jobs_changed.publish(added)
+        if result.warning:
+            self.notify(
+                result.warning, title="Jobs file", severity="warning", markup=False
+            )
 
     async def on_unmount(self) -> None:
         self.poller.stop()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 
 from plexe_tui.api import BuildStatus, is_terminal
-from plexe_tui.store import Job, JobStore, utc_now
+from plexe_tui.store import Job, JobStore, LoadResult, utc_now
 
 # Job field ← status field, for every job field a status response may update.
 STATUS_FIELDS = {
@@ -30,12 +30,38 @@ class JobBook:
         self._jobs: dict[str, Job] = {}
         self.missing: set[str] = set()
         """Keys of jobs their server returned 404 for, not polled again this run."""
+        self.complete = True
+        """False while only the newest jobs of the file are loaded."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""
         result = self.store.load()
         self._jobs = {job.key: job for job in result.jobs}
+        self.complete = True
         return result.warning
+
+    def load_newest(self, count: int) -> LoadResult:
+        """Read only the newest `count` jobs, fast, for the first frame.
+
+        When `complete` is False afterwards, call `store.load()` off the UI's
+        path and pass its result to `add_loaded`.
+        """
+        result = self.store.load_newest(count)
+        self._jobs = {job.key: job for job in result.jobs}
+        self.complete = result.complete
+        return result
+
+    def add_loaded(self, result: LoadResult) -> set[str]:
+        """Add the jobs of a full load that the book lacks; return their keys.
+
+        A job already in the book is kept as it is: it was read from the same
+        file and may have been updated since.
+        """
+        added = {job.key for job in result.jobs if job.key not in self._jobs}
+        for job in result.jobs:
+            self._jobs.setdefault(job.key, job)
+        self.complete = True
+        return added
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -93,5 +119,11 @@ class JobBook:
         return changed
 
     def snapshot(self) -> list[Job]:
-        """Return copies of every job, safe to write from another thread."""
-        return [dataclasses.replace(job) for job in self.ordered()]
+        """Return copies of every job, safe to write from another thread.
+
+        The copies are shallow and unsorted (the store sorts), because this
+        runs on the event loop: for 1,000 jobs it takes about 1 ms, against 6 ms
+        for sorted `dataclasses.replace` copies. Nested schemas are shared, and
+        nothing changes them in place.
+        """
+        return [copy.copy(job) for job in self._jobs.values()]
