@@ -78,23 +78,26 @@ class JobIndex:
         Tables that JSON cannot hold (a TOML date from a hand edit, say) leave
         no index, and so does a failed write: the TOML file is read instead.
         """
+        try:
+            lines = [encode_table(table) for table in tables]
+        except (TypeError, ValueError) as exc:
+            log.info("No index of the jobs file: %s", exc)
+            self.remove()
+            return
+        self.write_lines(stamp, lines)
+
+    def write_lines(self, stamp: FileStamp, lines: list[str]) -> None:
+        """Store tables already encoded by `encode_table`, as `write` does."""
         header = {
             "format": INDEX_FORMAT,
             "inode": stamp.inode,
             "size": stamp.size,
             "mtime_ns": stamp.mtime_ns,
-            "count": len(tables),
+            "count": len(lines),
         }
+        text = "\n".join([_encoder.encode(header), *lines]) + "\n"
         try:
-            lines = [_encoder.encode(header)]
-            lines.extend(_encoder.encode(table) for table in tables)
-        except (TypeError, ValueError) as exc:
-            log.info("No index of the jobs file: %s", exc)
-            self.remove()
-            return
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        try:
-            write_atomic(self.path, data, durable=False)
+            write_atomic(self.path, text.encode("utf-8"), durable=False)
         except OSError as exc:
             log.warning("Cannot write %s: %s", self.path, exc)
             self.remove()
@@ -105,6 +108,11 @@ class JobIndex:
             self.path.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("Cannot remove %s: %s", self.path, exc)
+
+
+def encode_table(table: Any) -> str:
+    """Return one table as an index line; raise TypeError if JSON cannot hold it."""
+    return _encoder.encode(table)
 
 
 def _header_matches(header: Any, stamp: FileStamp) -> bool:

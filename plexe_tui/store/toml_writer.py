@@ -43,15 +43,27 @@ def dumps_tables(version: int, array_name: str, tables: list[dict[str, Any]]) ->
     Raises UnsupportedValue for a value that is not a string, a number, a
     boolean, a list or a table.
     """
-    parts = [f"version = {version}\n"]
+    chunks = [dumps_table(array_name, table) for table in tables]
+    return join_document(version, array_name, chunks)
+
+
+def dumps_table(array_name: str, table: dict[str, Any]) -> str:
+    """Return one `[[array_name]]` table, to pass to `join_document` later.
+
+    Raises UnsupportedValue like `dumps_tables`.
+    """
     header = _key(array_name)
-    if not tables:
-        # An empty array of tables has no header to write, so spell it out.
-        parts.append(f"{header} = []\n")
-    for table in tables:
-        parts.append(f"\n[[{header}]]\n")
-        _write_table(parts, header, table)
+    parts = [f"\n[[{header}]]\n"]
+    _write_table(parts, header, table)
     return "".join(parts)
+
+
+def join_document(version: int, array_name: str, chunks: list[str]) -> str:
+    """Return the document of the version and the tables from `dumps_table`."""
+    if not chunks:
+        # An empty array of tables has no header to write, so spell it out.
+        return f"version = {version}\n{_key(array_name)} = []\n"
+    return f"version = {version}\n" + "".join(chunks)
 
 
 def _write_table(parts: list[str], path: str, table: dict[str, Any]) -> None:

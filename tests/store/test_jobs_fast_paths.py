@@ -351,3 +351,29 @@ def test_save_returns_copies(store: JobStore, jobs_path: Path) -> None:
 
     (saved,) = tomllib.loads(jobs_path.read_text("utf-8"))["jobs"]
     assert saved["status"] == "completed"
+
+
+def test_save_sees_schema_changed_in_place(store: JobStore, jobs_path: Path) -> None:
+    job = make_job(1, input_schema={"age": "int"})
+    store.save([job])
+    assert job.input_schema is not None
+    job.input_schema["age"] = "float"
+
+    store.save([job])
+
+    (saved,) = tomllib.loads(jobs_path.read_text("utf-8"))["jobs"]
+    assert saved["input_schema"] == {"age": "float"}
+
+
+def test_save_sees_field_change(store: JobStore, jobs_path: Path) -> None:
+    jobs = [make_job(1), make_job(2)]
+    store.save(jobs)
+    jobs[1].status = "failed"
+    jobs[1].error = "out of memory"
+
+    store.save(jobs)
+
+    loaded = {job.model_name: job for job in JobStore(jobs_path).load().jobs}
+    assert loaded["job-0002"].status == "failed"
+    assert loaded["job-0002"].error == "out of memory"
+    assert loaded["job-0001"].status == "completed"
