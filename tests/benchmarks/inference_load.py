@@ -23,6 +23,7 @@ Run from the repository root:
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -74,8 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = f"/models/{MODEL}/{version}/infer"
             print(f"model {MODEL}:{version}, chosen approach: {chosen}", flush=True)
             _warm_up(engine, path, row)
+            assert engine.process is not None
             steady, steps, httpx_cpu = asyncio.run(
-                _run_loads(engine.base_url, path, row, options)
+                _run_loads(engine.base_url, path, row, options, engine.process.pid)
             )
         finally:
             engine.close()
@@ -133,14 +135,26 @@ def _warm_up(engine: EngineProcess, path: str, row: dict[str, Any]) -> None:
         engine.client.post(path, json=row).raise_for_status()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def _run_loads(
-    base_url: str, path: str, row: dict[str, Any], options: argparse.Namespace
+    base_url: str,
+    path: str,
+    row: dict[str, Any],
+    options: argparse.Namespace,
+    engine_pid: int,
 ) -> tuple[LoadResult, list[LoadResult], float]:
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     request = post_request(host, port, path, row)
     httpx_cpu = await _httpx_cpu_per_request(base_url, path, row)
 
+    engine_cpu = process_cpu_seconds(engine_pid)
     steady = await run_open_loop(
         host,
         port,
@@ -149,6 +163,7 @@ async def _run_loads(
         duration=options.duration,
         connections=options.connections,
     )
+    steady.server_cpu_seconds = process_cpu_seconds(engine_pid) - engine_cpu
     print(f"steady load done: {_summary(steady)}", flush=True)
 
     steps: list[LoadResult] = []
@@ -267,6 +282,11 @@ def _print_results(
         f"generator: {steady.client_cpu_seconds / max(1, len(latencies)) * 1e6:.0f} "
         f"us CPU per request (httpx.AsyncClient: {httpx_cpu * 1e6:.0f} us), "
         f"latest send {steady.max_send_delay * 1000:.1f} ms after its due time"
+    )
+    answered = max(1, len(latencies))
+    print(
+        f"engine process: {steady.server_cpu_seconds / answered * 1e6:.0f} us CPU "
+        "per request"
     )
 
     passing = [

@@ -11,7 +11,7 @@ For each history size (1,000 jobs by default), written by `job_history.py`:
   what a plain TOML store spends on parsing and formatting alone.
 - stalls: the real app (`PlexeApp` in Textual's headless mode, against the
   fake platform) runs a probe task that sleeps 1 ms at a time and records how
-  late each wake-up is. The script changes one job and saves, SAVES times,
+  late each wake-up is. The script changes one job and saves, 20 times,
   and reports the latest wake-up that overlapped a save, next to the latest
   one while the app was idle for as long.
 
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-jobs-file-") as folder:
             path = Path(folder) / "jobs.toml"
             _measure_store(path, size, options.repeats)
-            _measure_stalls(Path(folder) / "app", size)
+            _measure_stalls(Path(folder) / "app", size, options.saves)
     print(f"load average after: {load_average()}")
     return 0
 
@@ -124,9 +124,14 @@ def _parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--jobs", default="1000", help="comma-separated history sizes (default 1000)"
     )
+    parser.add_argument(
+        "--saves", type=int, default=SAVES, help="saves in each stall run (default 20)"
+    )
     options = parser.parse_args(argv)
     if not 1 <= options.repeats <= MAX_REPEATS:
         parser.error(f"--repeats must be from 1 to {MAX_REPEATS}")
+    if not 1 <= options.saves <= MAX_REPEATS:
+        parser.error(f"--saves must be from 1 to {MAX_REPEATS}")
     options.jobs = [int(part) for part in options.jobs.split(",") if part.strip()]
     return options
 
@@ -207,19 +212,21 @@ def _print_store_table(
     print("x reference: loads against tomllib.loads, saves against tomllib + tomli_w")
 
 
-def _measure_stalls(config_dir: Path, size: int) -> None:
+def _measure_stalls(config_dir: Path, size: int, saves: int) -> None:
     JobStore(config_dir / "jobs.toml").save(make_jobs(size, server="unused"))
     platform = FakePlatform()
     platform.start()
     try:
         for quiet_screen in (False, True):
-            probe = asyncio.run(_probe_app(config_dir, platform.url, quiet_screen))
-            _print_stalls(probe, size, quiet_screen)
+            probe = asyncio.run(
+                _probe_app(config_dir, platform.url, quiet_screen, saves)
+            )
+            _print_stalls(probe, size, quiet_screen, saves)
     finally:
         platform.stop()
 
 
-def _print_stalls(probe: Probe, size: int, quiet_screen: bool) -> None:
+def _print_stalls(probe: Probe, size: int, quiet_screen: bool, saves: int) -> None:
     saving = probe.latest(probe.save_windows)
     idle = probe.latest(probe.idle_windows)
     kind = "screen timers paused" if quiet_screen else "as shipped"
@@ -227,14 +234,16 @@ def _print_stalls(probe: Probe, size: int, quiet_screen: bool) -> None:
     collections = probe.full_collections(probe.save_windows)
     longest = max(collections, default=0.0) * 1000
     print(
-        f"\nEvent loop, {kind}, during {SAVES} saves of {size} jobs: latest "
+        f"\nEvent loop, {kind}, during {saves} saves of {size} jobs: latest "
         f"wake-up {saving * 1000:.1f} ms late (target <= {STALL_TARGET_MS:.0f} ms, "
         f"{met}); idle for as long: {idle * 1000:.1f} ms late. Full garbage "
         f"collections during the saves: {len(collections)}, longest {longest:.1f} ms"
     )
 
 
-async def _probe_app(config_dir: Path, url: str, quiet_screen: bool) -> Probe:
+async def _probe_app(
+    config_dir: Path, url: str, quiet_screen: bool, saves: int
+) -> Probe:
     """Return the probe's record of saves and of as long an idle time.
 
     As shipped, each save follows a change of one job, which the job list
@@ -263,12 +272,12 @@ async def _probe_app(config_dir: Path, url: str, quiet_screen: bool) -> Probe:
         task = asyncio.create_task(probe.run())
 
         idle_start = time.perf_counter()
-        await asyncio.sleep(SAVES * SAVE_SPACING)
+        await asyncio.sleep(saves * SAVE_SPACING)
         idle = [(idle_start, time.perf_counter())]
 
         windows = []
         key = app.book.ordered()[0].key
-        for _ in range(SAVES):
+        for _ in range(saves):
             job = app.book.get(key)
             assert job is not None
             job.updated_at = utc_now()

@@ -32,6 +32,8 @@ class LoadResult:
     client_cpu_seconds: float = 0.0
     max_send_delay: float = 0.0
     """Largest gap between a request's due time and its write to a socket."""
+    server_cpu_seconds: float = 0.0
+    """CPU time the server process used during the run, when measured."""
 
     def add_error(self, kind: str) -> None:
         """Count one failed request of this kind."""
