@@ -14,8 +14,8 @@ that the build kept to its budget:
 The reference is one fit of scikit-learn's HistGradientBoostingClassifier or
 Regressor with default settings and random_state=0 on all rows, in this
 process, with one OpenMP thread and with the default (every core). Text
-columns become pandas categories. Its median of FITS fits is compared with
-the build's elapsed time.
+columns become pandas categories. Its median of 3 fits (`--fits`) is
+compared with the build's elapsed time.
 
 Datasets: breast cancer, diabetes and penguins from tests/data, and
 scikit-learn's wine and digits, written to CSV in a temporary folder.
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if options.datasets and dataset.name not in options.datasets:
                     continue
                 run = _build(engine, dataset, files[dataset.name], options)
-                _fit_reference(run, files[dataset.name])
+                _fit_reference(run, files[dataset.name], options.fits)
                 runs.append(run)
                 print(f"{dataset.name}: {_line(run, options.budget)}", flush=True)
         finally:
@@ -118,9 +118,14 @@ def _parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--datasets", default="", help="comma-separated names (default: all five)"
     )
+    parser.add_argument(
+        "--fits", type=int, default=FITS, help="reference fits per thread setting"
+    )
     options = parser.parse_args(argv)
     if not 1 <= options.budget <= 600:
         parser.error("--budget must be from 1 to 600 seconds")
+    if not 1 <= options.fits <= 20:
+        parser.error("--fits must be from 1 to 20")
     options.datasets = [name for name in options.datasets.split(",") if name]
     return options
 
@@ -182,7 +187,7 @@ def _since_start(engine: EngineProcess, name: str, version: str) -> float:
     return time.time() - moment.timestamp()
 
 
-def _fit_reference(run: BuildRun, path: Path) -> None:
+def _fit_reference(run: BuildRun, path: Path, fits: int) -> None:
     frame = pd.read_csv(path)
     target = frame.pop(run.dataset.target)
     for column in frame.columns:
@@ -195,7 +200,7 @@ def _fit_reference(run: BuildRun, path: Path) -> None:
         model_class = HistGradientBoostingClassifier
         y = target.astype(str)
     for threads, timings in ((1, run.hgb_one_thread), (None, run.hgb_default)):
-        for _ in range(FITS):
+        for _ in range(fits):
             with threadpool_limits(limits=threads, user_api="openmp"):
                 start = time.perf_counter()
                 model_class(random_state=0).fit(frame, y)

@@ -99,6 +99,8 @@ def test_engine_builds_script_runs() -> None:
         "10",
         "--max-iterations",
         "1",
+        "--fits",
+        "1",
     )
 
     assert "| wine |" in output
