@@ -19,7 +19,7 @@ from plexe_tui.engine.records import BuildPlan, BuildRecord
 from plexe_tui.engine.row_models import RowModel, limit_server_threads, row_model
 from plexe_tui.engine.storage import BUILD_FILE_NAME, Storage
 
-# What identifies one version of a build record file: inode, size, mtime.
+# Identity of one version of a build record file: inode, size and mtime in ns.
 RecordStamp = tuple[int, int, int]
 
 

@@ -60,8 +60,8 @@ class JobEncoder:
 def _encode(job: Job, values: tuple[Any, ...]) -> EncodedJob:
     table = job.to_toml()
     # Copies, so that a schema changed in place no longer compares equal.
-    kept = tuple(
+    values_copy = tuple(
         copy.deepcopy(value) if isinstance(value, dict | list) else value
         for value in values
     )
-    return EncodedJob(kept, dumps_table(ARRAY_NAME, table), encode_table(table))
+    return EncodedJob(values_copy, dumps_table(ARRAY_NAME, table), encode_table(table))

@@ -1,8 +1,8 @@
 """A JSON copy of the jobs file's tables, read in place of the TOML while current.
 
-Python's tomllib parses about 8,000 job tables a second on a 2-core Xeon, so a
-history of 1,000 jobs took 120 ms or more to read. The same tables as JSON
-lines read about ten times faster. The TOML file stays the one the user reads
+Python's tomllib took 100 to 190 ms to parse 1,000 jobs on a loaded 2-core
+Xeon, and the same tables as JSON lines read about eight times faster
+(tests/benchmarks/jobs_file.py). The TOML file stays the one the user reads
 and edits. The index is only a cache of it: each save writes both, and the
 index records the inode, size and modification time of the TOML file it
 copies. When any of them differs (a hand edit, another program, a restored
@@ -35,7 +35,7 @@ _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 @dataclass(frozen=True)
 class FileStamp:
-    """What identifies one version of a file: inode, size and modification time.
+    """Identity of one version of a file: inode, size and modification time.
 
     NOTE: an edit that keeps the inode and size within the file system's
     timestamp resolution (a few milliseconds on Linux) keeps the stamp too.

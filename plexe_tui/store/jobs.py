@@ -199,7 +199,7 @@ class JobStore:
     """Reads and writes the jobs file. The API key is never a field of a job.
 
     Beside the file, `jobs.index.json` keeps a JSON copy of its tables that
-    reads about ten times faster (see `job_index`). Only a current copy is used.
+    reads about eight times faster (see `job_index`). Only a current copy is used.
     """
 
     def __init__(self, path: Path) -> None:
@@ -251,7 +251,7 @@ class JobStore:
         `save` writes the newest jobs first, so these are the newest unless the
         file was edited by hand. Only the head of the file is parsed: parsing
         5,000 jobs takes about 0.3 s, and 100 of them a few milliseconds. When
-        the file holds at most `count` jobs, this is `load` itself and the
+        the file contains at most `count` jobs, this is `load` itself and the
         result is complete. Otherwise `complete` is False, and the caller calls
         `load` later (in a worker thread) for every job and any warning. A head
         that does not parse, such as one cut inside a multi-line string of a

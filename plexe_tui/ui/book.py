@@ -120,7 +120,7 @@ class JobBook:
         """Return copies of every job, safe to write from another thread.
 
         The copies are shallow and unsorted (the store sorts), because this
-        runs on the event loop. Nested schemas are shared, and nothing changes
-        them in place.
+        runs on the event loop. Nested schemas are shared: the app replaces a
+        schema and never changes one in place.
         """
         return [job.copy() for job in self._jobs.values()]

@@ -1,8 +1,8 @@
 """The floor of the startup benchmark: a minimal Textual app with a 50-row table.
 
-It has what the job list has at its simplest (a header, a DataTable and a
-footer) and nothing else, so its time to the first frame is the least any
-Textual app of that shape can take on this machine. `startup.py` runs it
+It has what the job list has at its simplest: a header, a DataTable and a
+footer. Its time to the first frame is the least that any Textual app of
+that shape takes on the machine that runs it. `startup.py` runs it
 under a pseudo-terminal and waits for MARKER, the first row's first cell.
 """
 

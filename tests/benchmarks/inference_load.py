@@ -9,8 +9,8 @@ Steps:
    CONNECTIONS keep-alive connections (`load_client.py`), every request the
    same row. Latency counts from the time each request was due. Targets:
    median <= 5 ms, 99th percentile <= 25 ms, no errors.
-3. Steps: 10 s at each rate of STEP_RATES until the 99th percentile reaches
-   50 ms or a request fails; the highest rate below that is reported.
+3. Steps: 10 s at each rate of STEP_RATES, until the 99th percentile reaches
+   50 ms or a request fails. The highest rate that stayed below is reported.
 4. In process: the same row through the engine's `Predictor.predict_one` (the
    function /infer calls), and through the fitted pipeline's `predict_proba`
    on a one-row DataFrame, in this process. The ratio of the /infer median to

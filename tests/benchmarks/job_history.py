@@ -1,8 +1,9 @@
 """Jobs files of a chosen size, written by the real store, for the benchmarks.
 
-The jobs look like a long-time user's history on the local engine: every
-status that has ended, metrics on the completed ones, an error on the failed
-ones, one resubmission in five and an input schema on one job in ten. All of
+The jobs look like a long-time user's history on the local engine. They have
+every status that ends a build, with metrics on the completed ones and an
+error on the failed ones. One job in five is a resubmission, and one in ten
+has an input schema. All of
 them have ended, so an app opened on the file polls none of them.
 """
 

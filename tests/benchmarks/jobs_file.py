@@ -5,8 +5,8 @@ For each history size (1,000 jobs by default), written by `job_history.py`:
 - load: a new `JobStore.load()` per run, with the JSON index current (the
   usual case) and without it (the first start after a hand edit).
 - save: `JobStore.save()` after one job changed, as the app saves after a
-  status update; and once more after another app instance wrote the file,
-  which makes the save read it again.
+  status update. It is also timed after another app instance wrote the file,
+  because then the save reads the file again.
 - the references: `tomllib.loads` and `tomli_w.dumps` of the same document,
   what a plain TOML store spends on parsing and formatting alone.
 - stalls: the real app (`PlexeApp` in Textual's headless mode, against the
@@ -203,7 +203,9 @@ def _print_store_table(
             target = SAVE_TARGET_MS.get(size)
             reference = parse + dump
         limit = f"{target:.0f}" if target else "-"
-        met = "-" if target is None else ("yes" if value * 1000 <= target else "NO")
+        met = "-"
+        if target is not None:
+            met = "yes" if value * 1000 <= target else "NO"
         ratio = f"{value / reference:.2f}" if reference else "-"
         print(
             f"| {name} | {value * 1000:.1f} | {max(timings) * 1000:.1f} | {limit} "

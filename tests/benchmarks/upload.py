@@ -14,7 +14,7 @@ deleted at the end. Each round uploads the file twice, in alternating order:
 
 Targets: the app's PUT throughput at least 0.7 times curl's, and resident
 memory growth at most 64 MB (MiB here). Each upload is deleted after its
-round, so the engine's folder holds at most two copies.
+round, so the engine's folder contains at most two copies.
 
 Run from the repository root:
 

@@ -19,10 +19,10 @@ from plexe_tui.api import PlexeClient
 
 
 class TimingTransport(httpx.AsyncBaseTransport):
-    """httpx's own transport, recording when each request started and was answered.
+    """httpx's own transport, recording when each request started and ended.
 
-    The response counts as answered when its headers arrive, which for the PUT
-    is after the server has stored the whole body.
+    A request ends when its response headers arrive, which for the PUT is
+    after the server has stored the whole body.
     """
 
     def __init__(self) -> None:

@@ -135,7 +135,7 @@ def test_load_reads_current_index(store: JobStore, jobs_path: Path) -> None:
     store.save([make_job(1)])
     index_path = jobs_path.with_name(INDEX_FILE_NAME)
     header, table = index_path.read_text("utf-8").splitlines()
-    # Only the index says "from the index", so the load must have read it.
+    # Only the index contains "from the index", so the load must have read it.
     edited = json.dumps({**json.loads(table), "goal": "from the index"})
     index_path.write_text(f"{header}\n{edited}\n", "utf-8")
 
@@ -330,7 +330,7 @@ def test_save_sees_hand_edit(store: JobStore, jobs_path: Path) -> None:
     store.save([make_job(1)])
     text = jobs_path.read_text("utf-8").replace('"goal 1"', '"GOAL 1"')
     text = text.replace("2025-01-02T00:00:00", "2025-02-02T00:00:00")
-    # Same size and inode: only the modification time tells the edit apart.
+    # Same size and inode: only the modification time differs.
     stamp = jobs_path.stat()
     assert len(text.encode()) == stamp.st_size
     with jobs_path.open("r+", encoding="utf-8") as handle:
