@@ -17,6 +17,10 @@ Run from the repository root:
 
     .venv/bin/python -m tests.benchmarks.startup --repeats 7
 
+`--baseline DIR` adds the same cases for an older version of the package
+(for example `git archive 8d30f51 plexe_tui | tar -x -C DIR`), so both are
+measured under the same load.
+
 `--profile PREFIX` also runs each plexe-tui case once under cProfile up to its
 first frame (see `profile_first_frame.py`), writes PREFIX-<jobs>.prof and
 prints the functions with the highest cumulative time.
@@ -95,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(describe_machine(), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
         cases = _make_cases(Path(folder), options.jobs, options.source)
+        if options.baseline is not None:
+            cases += _make_cases(
+                Path(folder) / "baseline", options.jobs, options.baseline
+            )[1:]
+            for case in cases[len(options.jobs) + 1 :]:
+                case.name = case.name.replace("plexe-tui", "baseline")
         for case in cases:
             for _ in range(options.warm_up):
                 _run_case(case)
@@ -103,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _run_case(case)
             print(f"repeat {repeat + 1}/{options.repeats} done", flush=True)
         if options.profile:
-            for case in cases[1:]:
+            for case in cases[1 : len(options.jobs) + 1]:
                 _profile_case(case, options.profile)
     _print_table(cases)
     print(f"load average after: {load_average()}")
@@ -129,6 +139,13 @@ def _parse_options(argv: Sequence[str] | None) -> argparse.Namespace:
         type=Path,
         help="run the plexe_tui package in DIR instead of the installed one, "
         "e.g. DIR made by 'git archive OLD plexe_tui | tar -x -C DIR'",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        type=Path,
+        help="also run the plexe_tui package in DIR (an older version, made like "
+        "--source's), interleaved with the others",
     )
     parser.add_argument(
         "--profile",
@@ -157,6 +174,7 @@ def _make_cases(folder: Path, sizes: list[int], source: Path | None) -> list[Cas
         if source is not None:
             env["PYTHONPATH"] = str(source.resolve())
         if size:
+            home.mkdir(parents=True, exist_ok=True)
             write_history(home / ".config" / "plexe-tui" / "jobs.toml", size)
         marker = newest_name(size) if size else EMPTY_MARKER
         cases.append(Case(f"plexe-tui, {size} jobs", [app], marker, env, home))
