@@ -252,7 +252,7 @@ def freeze_startup_objects() -> None:
 
     A full collection walks every tracked object while no other thread runs.
     With the app showing 1,000 jobs, one took 150 to 300 ms on a loaded 2-core
-    Xeon, and a save or a poll that allocated enough set one off, which froze
+    Xeon, and a save or a poll that allocated enough set one off, which stalled
     the screen (tests/benchmarks/jobs_file.py). Objects made at startup
     (modules, styles, widgets, jobs) mostly live until the app exits.
 
