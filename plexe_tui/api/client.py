@@ -31,6 +31,12 @@ from plexe_tui.api.records import (
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 UPLOAD_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 UPLOAD_CHUNK_BYTES = 1024 * 1024
+# Confirming an upload may make the server read the whole file: the local
+# engine parses every row of a CSV, at about 34 MiB/s on a loaded 2-core Xeon
+# (tests/benchmarks/upload.py).
+# The wait allowed grows with the file, assuming 5 MiB/s at least.
+CONFIRM_BASE_SECONDS = 15.0
+CONFIRM_BYTES_PER_SECOND = 5 * 1024 * 1024
 LIST_PAGE_LIMIT = 100
 # Seconds. A longer Retry-After (or "inf") is capped, so a wrong header cannot
 # stop polling for good.
@@ -113,6 +119,7 @@ class PlexeClient:
             "POST",
             "/uploads/status",
             json={"upload_id": upload_id, "filename": path.name, "s3_key": key},
+            timeout=confirm_timeout(size),
         )
         return upload_id
 
@@ -234,6 +241,12 @@ class PlexeClient:
                 f"{method} {path} returned {response.status_code} with a body that is "
                 f"not JSON: {errors.one_line(response.text, 120)}"
             ) from exc
+
+
+def confirm_timeout(size: int) -> httpx.Timeout:
+    """Return the time allowed to confirm an upload of `size` bytes."""
+    seconds = CONFIRM_BASE_SECONDS + size / CONFIRM_BYTES_PER_SECOND
+    return httpx.Timeout(seconds, connect=DEFAULT_TIMEOUT.connect)
 
 
 def _raise_for_status(response: httpx.Response) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import Any
@@ -105,6 +104,8 @@ def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
 
 def _page_text(page: str) -> str:
     """Return the visible text of an HTML page, without scripts and styles."""
+    import html  # Only error pages need it; it loads a large table.
+
     return html.unescape(_TAG.sub(" ", _HIDDEN_ELEMENT.sub(" ", page))).strip()
 
 

@@ -21,8 +21,13 @@ class EngineContext:
     settings: EngineSettings
 
 
-def get_context(request: Request) -> EngineContext:
-    """Return the context that ``create_app`` attached to the app."""
+async def get_context(request: Request) -> EngineContext:
+    """Return the context that ``create_app`` attached to the app.
+
+    It is a coroutine because FastAPI runs a plain function dependency in its
+    thread pool, and the hand-off to a thread and back cost more than a whole
+    prediction on /infer.
+    """
     context = request.app.state.engine
     assert isinstance(context, EngineContext)
     return context

@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 from typing import IO
 
-import httpx
-
 from plexe_tui.engine.settings import TOKEN_VARIABLE
 
 log = logging.getLogger(__name__)
@@ -115,6 +113,9 @@ class LocalEngine:
         """Block until /health responds; raise EngineStartError if it never does."""
         if self._process is None or self.base_url is None:
             raise EngineStartError("The local engine was not started.")
+
+        # Imported here: the app's first frame does not wait for httpx.
+        import httpx
 
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.base_url, timeout=2.0) as http:

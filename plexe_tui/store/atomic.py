@@ -15,11 +15,19 @@ TEMP_PREFIX_FORMAT = ".{name}."
 """Prefix of the temporary file beside the target, where {name} is its name."""
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, mode: int = 0o644, durable: bool = True
+) -> os.stat_result:
     """Replace `path` with `data` so that readers see the old or the new file, whole.
 
     The bytes go to a temporary file in the same folder (so the rename stays on
-    one file system), are flushed to disk, and then renamed over the target.
+    one file system) and are then renamed over the target. With `durable`, the
+    file and the rename are flushed to disk first, so the new content survives
+    a power loss; a cache that can be rebuilt may skip that.
+
+    Returns the new file's status from before the rename. Its inode, size and
+    modification time are those of `path` afterwards, because a rename changes
+    none of them.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(
@@ -29,13 +37,17 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
             temp.flush()
-            os.fsync(temp.fileno())
+            if durable:
+                os.fsync(temp.fileno())
+            status = os.fstat(temp.fileno())
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    if durable:
+        _fsync_folder(path.parent)
+    return status
 
 
 def _fsync_folder(folder: Path) -> None:

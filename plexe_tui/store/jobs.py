@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,9 +21,18 @@ except ImportError:  # Windows
 import tomli_w
 
 from plexe_tui.store.atomic import remove_stale_temp_files, write_atomic
+from plexe_tui.store.job_encoding import JobEncoder
+from plexe_tui.store.job_index import (
+    INDEX_FILE_NAME,
+    FileStamp,
+    JobIndex,
+    encode_table,
+)
+from plexe_tui.store.toml_writer import dumps_table, join_document
 
 FORMAT_VERSION = 1
 FILE_NAME = "jobs.toml"
+TABLE_HEADER = b"\n[[jobs]]"
 DEFAULT_MAX_JOBS = 1000
 """Jobs the file keeps by default; beyond it the oldest finished jobs are dropped."""
 # Statuses of jobs that may be dropped from a full file. They are the canonical
@@ -97,9 +107,31 @@ class Job:
         """The platform's own `name:version` form."""
         return f"{self.model_name}:{self.model_version}"
 
+    def copy(self) -> Job:
+        """Return a shallow copy: nested schemas are shared.
+
+        Saves copy every job, and this skips the generic copy protocol: 1,000
+        copies took 0.8 ms, against 5 ms with copy.copy and 15 ms with
+        dataclasses.replace (Python 3.11, 2-core Xeon).
+        """
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
     def to_toml(self) -> dict[str, Any]:
-        """Return the fields that have a value; TOML has no null."""
-        table: dict[str, Any] = _drop_none(dataclasses.asdict(self))
+        """Return the fields that have a value; TOML has no null.
+
+        Nested values (schemas) are copied, so the table shares nothing
+        mutable with the job.
+        """
+        table: dict[str, Any] = {}
+        for name in FIELD_NAMES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, dict | list):
+                value = _drop_none(value)
+            table[name] = value
         return table
 
     @classmethod
@@ -140,6 +172,7 @@ def _drop_none(value: Any) -> Any:
 
 
 REQUIRED_FIELDS = ("model_name", "model_version", "server", "goal")
+FIELD_NAMES = tuple(item.name for item in dataclasses.fields(Job))
 
 # The Python type each field must have in the file; TOML integers are also
 # accepted where a float is expected.
@@ -167,6 +200,17 @@ class LoadResult:
     warning: str | None = None
     unreadable: list[Any] = field(default_factory=list)
     """Job tables this version cannot read, kept to be written back as they are."""
+    complete: bool = True
+    """False when only the head of the file was read (see `load_newest`)."""
+
+
+@dataclass
+class _DiskState:
+    """The file as this store last read or wrote it, so a save can skip reading."""
+
+    stamp: FileStamp
+    jobs: list[Job]
+    unreadable: list[Any]
 
 
 class JobStore:
@@ -175,6 +219,9 @@ class JobStore:
     The file keeps at most `max_jobs` jobs: each save drops the oldest finished
     jobs beyond it. Unfinished jobs are never dropped, so a file with more
     unfinished jobs than that keeps them all.
+
+    Beside the file, `jobs.index.json` keeps a JSON copy of its tables that
+    reads about eight times faster (see `job_index`). Only a current copy is used.
     """
 
     def __init__(self, path: Path, *, max_jobs: int = DEFAULT_MAX_JOBS) -> None:
@@ -182,12 +229,15 @@ class JobStore:
             raise ValueError(f"max_jobs must be at least 1, not {max_jobs}")
         self.path = path
         self.max_jobs = max_jobs
+        self.index = JobIndex(path.with_name(INDEX_FILE_NAME))
+        self._encoder = JobEncoder()
         self._unreadable: list[Any] = []
+        self._disk: _DiskState | None = None
 
     def load(self) -> LoadResult:
         """Read every job; move an unreadable file aside and return a warning."""
         try:
-            raw = self.path.read_bytes()
+            stamp, raw = self._read_file()
         except FileNotFoundError:
             return LoadResult(jobs=[])
         except OSError as exc:
@@ -197,6 +247,10 @@ class JobStore:
             # This app never writes an empty file, so a crash or another
             # program emptied it and its jobs are lost. The warning says so.
             return self._set_aside("it is empty")
+
+        tables = self.index.read(stamp)
+        if tables is not None:
+            return self._read_jobs(tables, stamp)
 
         try:
             document = tomllib.loads(raw.decode("utf-8"))
@@ -215,7 +269,41 @@ class JobStore:
                 f"and this app reads {FORMAT_VERSION}"
             )
 
-        return self._read_jobs(document.get("jobs", []))
+        tables = document.get("jobs", [])
+        result = self._read_jobs(tables, stamp)
+        if isinstance(tables, list):
+            self.index.write(stamp, tables)
+        return result
+
+    def load_newest(self, count: int) -> LoadResult:
+        """Read the first `count` jobs of the file quickly, for a first frame.
+
+        `save` writes the newest jobs first, so these are the newest unless the
+        file was edited by hand. Only the head of the file is parsed: parsing
+        5,000 jobs takes about 0.3 s, and 100 of them a few milliseconds. When
+        the file contains at most `count` jobs, this is `load` itself and the
+        result is complete. Otherwise `complete` is False, and the caller calls
+        `load` later (in a worker thread) for every job and any warning. A head
+        that does not parse, such as one cut inside a multi-line string of a
+        hand-edited file, yields no jobs and complete=False; `load` then
+        reports what is wrong.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return self.load()
+        cut = _nth_table_offset(raw, count)
+        if cut is None:
+            return self.load()
+        try:
+            document = tomllib.loads(raw[:cut].decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return LoadResult(jobs=[], complete=False)
+        tables = document.get("jobs")
+        if document.get("version") != FORMAT_VERSION or not isinstance(tables, list):
+            return LoadResult(jobs=[], complete=False)
+        jobs, _, _ = _parse_tables(tables, quiet=True)
+        return LoadResult(jobs=jobs, complete=False)
 
     def save(self, jobs: list[Job]) -> list[Job]:
         """Merge with the file on disk, write it atomically, return what was new there.
@@ -225,7 +313,8 @@ class JobStore:
         job in both places the later `updated_at` wins. Tables this version
         cannot read are written back untouched. The oldest finished jobs
         beyond `max_jobs` are left out. The returned jobs are those on disk
-        that were unknown to `jobs` or newer there.
+        that were unknown to `jobs` or newer there. When the file is still the
+        one this store last read or wrote, it is not read again.
         """
         with _file_lock(self.path):
             # Writers create temporary files only while holding the lock, so
@@ -236,30 +325,71 @@ class JobStore:
             merged, from_disk = _merge(jobs, disk.jobs)
             merged = _bound(merged, self.max_jobs)
             unreadable = _unique(self._unreadable + disk.unreadable)
+            data, index_lines = self._encode(merged, unreadable)
+            stamp = FileStamp.of(write_atomic(self.path, data))
+            if index_lines is None:
+                self.index.remove()
+            else:
+                self.index.write_lines(stamp, index_lines)
+            self._disk = _DiskState(stamp, _copies(merged), unreadable)
+        return _copies(from_disk)
+
+    def _encode(
+        self, jobs: list[Job], unreadable: list[Any]
+    ) -> tuple[bytes, list[str] | None]:
+        """Return the file's bytes and its index lines (None when JSON cannot hold it).
+
+        TOML dates, which only a hand-edited table can hold, need tomli_w.
+        """
+        try:
+            tables, lines = self._encoder.encode(jobs)
+            for table in unreadable:
+                tables.append(dumps_table("jobs", table))
+                lines.append(encode_table(table))
+        except (TypeError, ValueError):
             document = {
                 "version": FORMAT_VERSION,
-                "jobs": [job.to_toml() for job in merged] + unreadable,
+                "jobs": [job.to_toml() for job in jobs] + unreadable,
             }
-            write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
-        return from_disk
+            return tomli_w.dumps(document).encode("utf-8"), None
+        return join_document(FORMAT_VERSION, "jobs", tables).encode("utf-8"), lines
 
-    def _read_quietly(self) -> LoadResult:
+    def _read_file(self) -> tuple[FileStamp, bytes]:
+        """Return the file's stamp and bytes, both from the same open file."""
+        with self.path.open("rb") as handle:
+            stamp = FileStamp.of(os.fstat(handle.fileno()))
+            return stamp, handle.read()
+
+    def _read_quietly(self) -> _DiskState | LoadResult:
         """Read the file for a merge; an unreadable file counts as empty."""
         try:
-            document = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            with self.path.open("rb") as handle:
+                stamp = FileStamp.of(os.fstat(handle.fileno()))
+                if self._disk is not None and self._disk.stamp == stamp:
+                    return self._disk
+                tables = self.index.read(stamp)
+                raw = handle.read() if tables is None else b""
+        except OSError:
             return LoadResult(jobs=[])
-        if document.get("version") != FORMAT_VERSION:
-            return LoadResult(jobs=[])
-        jobs, unreadable, _ = _parse_tables(document.get("jobs", []))
+
+        if tables is None:
+            try:
+                document = tomllib.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+                return LoadResult(jobs=[])
+            if document.get("version") != FORMAT_VERSION:
+                return LoadResult(jobs=[])
+            tables = document.get("jobs", [])
+        jobs, unreadable, _ = _parse_tables(tables)
         return LoadResult(jobs=jobs, unreadable=unreadable)
 
-    def _read_jobs(self, tables: Any) -> LoadResult:
+    def _read_jobs(self, tables: Any, stamp: FileStamp) -> LoadResult:
         if not isinstance(tables, list):
             return self._set_aside("its `jobs` entry is not a list of tables")
 
         jobs, unreadable, reasons = _parse_tables(tables)
         self._unreadable = unreadable
+        self._disk = _DiskState(stamp, _copies(jobs), unreadable)
         warning = None
         if reasons:
             count = len(reasons)
@@ -272,6 +402,7 @@ class JobStore:
 
     def _set_aside(self, reason: str) -> LoadResult:
         """Rename the unreadable file so that nothing overwrites it."""
+        self.index.remove()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         try:
@@ -289,24 +420,49 @@ class JobStore:
         )
 
 
-def _parse_tables(tables: Any) -> tuple[list[Job], list[Any], list[str]]:
+def _nth_table_offset(raw: bytes, count: int) -> int | None:
+    """Return where job table `count` (from 0) starts, or None if there is none.
+
+    A `[[jobs]]` line inside a multi-line string also counts. Cutting there
+    leaves that string open, so the head does not parse, and the caller
+    notices.
+    """
+    offset = -1
+    for _ in range(count + 1):
+        offset = raw.find(TABLE_HEADER, offset + 1)
+        if offset < 0:
+            return None
+    return offset + 1
+
+
+def _copies(jobs: list[Job]) -> list[Job]:
+    """Return shallow copies, which later changes to `jobs` leave alone."""
+    return [job.copy() for job in jobs]
+
+
+def _parse_tables(
+    tables: Any, *, quiet: bool = False
+) -> tuple[list[Job], list[Any], list[str]]:
     """Return the readable jobs, the unreadable tables, and why each failed.
 
     A value that is not a table at all is dropped: it cannot be a job of any
-    version.
+    version. `quiet` leaves the failures unlogged, for a read that `load`
+    repeats.
     """
     jobs: list[Job] = []
     unreadable: list[Any] = []
     reasons: list[str] = []
     for table in tables if isinstance(tables, list) else []:
         if not isinstance(table, dict):
-            log.warning("Dropped %r from the jobs file: it is not a table", table)
+            if not quiet:
+                log.warning("Dropped %r from the jobs file: it is not a table", table)
             reasons.append(f"{table!r} is not a table")
             continue
         try:
             jobs.append(Job.from_toml(table))
         except (TypeError, ValueError) as exc:
-            log.warning("Cannot read a job in the jobs file: %s", exc)
+            if not quiet:
+                log.warning("Cannot read a job in the jobs file: %s", exc)
             unreadable.append(table)
             reasons.append(str(exc))
     return jobs, unreadable, reasons
@@ -347,6 +503,8 @@ def _bound(jobs: list[Job], max_jobs: int) -> list[Job]:
 
 
 def _is_later(first: str, second: str) -> bool:
+    if first == second:
+        return False
     try:
         return datetime.fromisoformat(first) > datetime.fromisoformat(second)
     except (TypeError, ValueError):

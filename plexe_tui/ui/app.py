@@ -39,6 +39,9 @@ SLOW_SAVE_SECONDS = 0.1
 SAVE_PAUSE_FACTOR = 4.0
 # Seconds the jobs file's warning stays: it names a file path to read.
 JOBS_FILE_WARNING_SECONDS = 20.0
+# Jobs read before the first frame, more than a tall terminal shows. The rest
+# of the file is read in a thread right after it.
+FIRST_FRAME_JOBS = 100
 
 
 def utc_clock() -> datetime:
@@ -176,15 +179,17 @@ class PlexeApp(App[None]):
         from plexe_tui.ui.user_settings import apply_user_settings
 
         apply_user_settings(self)
-        warning = self.book.load()
-        # The loaded jobs live as long as the app. Freezing them keeps the
-        # cyclic garbage collector from walking them in every full collection,
-        # which took up to 180 ms with 5,000 jobs (tests/benchmarks/job_list.py).
-        gc.freeze()
+        first = self.book.load_newest(FIRST_FRAME_JOBS)
         self.push_screen(JobsScreen())
+        self.warn_about_jobs_file(first.warning)
+        # The rest of the jobs and the engine come after the first frame, so
+        # they never delay it.
+        self.call_after_refresh(self._after_first_frame)
+
+    def warn_about_jobs_file(self, warning: str | None) -> None:
+        """Show a problem with the jobs file, once per start."""
         if warning:
-            # Shown once per start, with a file path to read: longer than the
-            # 5 s default.
+            # It names a file path to read: longer than the 5 s default.
             self.notify(
                 warning,
                 title="Jobs file",
@@ -192,8 +197,24 @@ class PlexeApp(App[None]):
                 timeout=JOBS_FILE_WARNING_SECONDS,
                 markup=False,
             )
-        # The engine starts after the first frame, so it never delays it.
-        self.call_after_refresh(self._open_connection)
+
+    def _after_first_frame(self) -> None:
+        if self.book.complete:
+            self.call_after_refresh(freeze_startup_objects)
+        else:
+            self.run_worker(self._load_all_jobs(), name="load-jobs")
+        self._open_connection()
+
+    async def _load_all_jobs(self) -> None:
+        """Read the whole jobs file in a thread and add what the first frame lacked."""
+        result = await asyncio.to_thread(self.book.store.load)
+        added = self.book.add_loaded(result)
+        if added:
+            self.jobs_changed.publish(added)
+            self.servers.follow_active()
+        # After the refresh, so that the rows of these jobs exist by then.
+        self.call_after_refresh(freeze_startup_objects)
+        self.warn_about_jobs_file(result.warning)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Offer every action of the screen and the app, then Textual's own."""
@@ -364,6 +385,21 @@ def make_connection(
         engine_data_dir=settings.engine_data_dir,
         engine_log=engine_log,
     )
+
+
+def freeze_startup_objects() -> None:
+    """Leave the objects made so far out of later full garbage collections.
+
+    A full collection walks every tracked object while no other thread runs.
+    With the app showing 1,000 jobs, one took 150 to 300 ms on a loaded 2-core
+    Xeon, and a save or a poll that allocated enough set one off, which stalled
+    the screen (tests/benchmarks/jobs_file.py). Objects made at startup
+    (modules, styles, widgets, jobs) mostly live until the app exits.
+
+    NOTE: frozen objects that later become garbage in a reference cycle are
+    never freed. Those freed by reference counting, most of them, still are.
+    """
+    gc.freeze()
 
 
 def create_app(settings: AppSettings) -> PlexeApp:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC
 from typing import TYPE_CHECKING
 
 from plexe_tui.api import BuildStatus, is_terminal
-from plexe_tui.store import ORIGIN_LISTED, Job, JobStore, utc_now
+from plexe_tui.store import ORIGIN_LISTED, Job, JobStore, LoadResult, utc_now
 from plexe_tui.ui.format import parse_time
 
 if TYPE_CHECKING:
@@ -38,13 +37,40 @@ class JobBook:
         """Keys of jobs their server returned 404 for, not polled again this run."""
         self._copies: dict[str, Job] = {}
         """The last snapshot's copy of each job that has not changed since."""
+        self.complete = True
+        """False while only the newest jobs of the file are loaded."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""
         result = self.store.load()
         self._jobs = {job.key: job for job in result.jobs}
         self._copies = {}
+        self.complete = True
         return result.warning
+
+    def load_newest(self, count: int) -> LoadResult:
+        """Read only the newest `count` jobs, fast, for the first frame.
+
+        When `complete` is False afterwards, call `store.load()` off the UI's
+        path and pass its result to `add_loaded`.
+        """
+        result = self.store.load_newest(count)
+        self._jobs = {job.key: job for job in result.jobs}
+        self._copies = {}
+        self.complete = result.complete
+        return result
+
+    def add_loaded(self, result: LoadResult) -> set[str]:
+        """Add the jobs of a full load that the book lacks; return their keys.
+
+        A job already in the book is kept as it is: it was read from the same
+        file and may have been updated since.
+        """
+        added = {job.key for job in result.jobs if job.key not in self._jobs}
+        for job in result.jobs:
+            self._jobs.setdefault(job.key, job)
+        self.complete = True
+        return added
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -153,14 +179,15 @@ class JobBook:
 
         A job is copied again only after it changed, so the save after a poll
         that changed 50 of 5,000 jobs copies 50 on the UI's thread. Copies are
-        shared between snapshots, so the store must not change them.
+        shallow and shared between snapshots, so neither the store nor the app
+        changes them or their schemas in place; the store sorts them.
         """
         copies = self._copies
         snapshot = []
-        for job in self.ordered():
+        for job in self._jobs.values():
             saved = copies.get(job.key)
             if saved is None:
-                saved = copies[job.key] = copy.copy(job)
+                saved = copies[job.key] = job.copy()
             snapshot.append(saved)
         return snapshot
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-
-from plexe_tui.api import NetworkError, PlexeClient
-from plexe_tui.api.client import DEFAULT_TIMEOUT
+from plexe_tui.api import NetworkError
 from plexe_tui.engine.launcher import EngineStartError, LocalEngine
+
+if TYPE_CHECKING:
+    import httpx
+
+    from plexe_tui.api import PlexeClient
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,8 @@ class Connection:
         self._client: PlexeClient | None = None
         self._ready = asyncio.Event()
         self.error: str | None = None
-        self.timeout: httpx.Timeout = DEFAULT_TIMEOUT
+        self.timeout: httpx.Timeout | None = None
+        """The client's timeouts; None keeps the client's defaults."""
         """Timeouts of the client that `open` creates; tests shorten them."""
 
     @property
@@ -75,13 +79,15 @@ class Connection:
 
     async def open(self) -> None:
         """Start the local engine if needed, then create the client."""
+        # Imported here, after the first frame: the client's module imports httpx.
+        from plexe_tui.api import PlexeClient
+
         try:
             base_url = self._base_url
             if self._engine is not None:
                 base_url = await asyncio.to_thread(self._start_engine)
-            self._client = PlexeClient(
-                str(base_url), self.api_key, timeout=self.timeout
-            )
+            options = {} if self.timeout is None else {"timeout": self.timeout}
+            self._client = PlexeClient(str(base_url), self.api_key, **options)
         except EngineStartError as exc:
             self.error = str(exc)
             log.error("The local engine did not start: %s", exc)

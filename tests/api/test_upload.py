@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from plexe_tui.api import PlexeClient
@@ -362,3 +363,32 @@ async def test_upload_put_redirect(
     assert "sig=secret" not in caught.value.message
     assert other_host.requests == []
     assert platform.count("POST", "/uploads/status") == 0
+
+
+async def test_slow_confirm_outlasts_default_timeout(
+    platform: FakePlatform, csv_file: Path
+) -> None:
+    # The local engine reads a whole CSV to confirm it, which for a large file
+    # takes longer than any other call may.
+    platform.respond(
+        "POST",
+        "/uploads/status",
+        json={"upload_id": "upl-1", "status": "complete"},
+        delay=1.0,
+    )
+    client = PlexeClient(platform.url, api_key=FAKE_API_KEY, timeout=httpx.Timeout(0.3))
+    try:
+        upload_id = await client.upload_file(csv_file)
+    finally:
+        await client.aclose()
+
+    assert upload_id == "upl-1"
+
+
+def test_confirm_timeout_grows_with_size() -> None:
+    small = client_module.confirm_timeout(1000)
+    large = client_module.confirm_timeout(2**30)
+
+    assert small.read == pytest.approx(client_module.CONFIRM_BASE_SECONDS, abs=0.01)
+    assert large.read is not None
+    assert large.read > 200.0

@@ -1,13 +1,13 @@
 """Inference over loopback: input checks against the model's schema, the output
-keys that output_schema requests, batches, and latency."""
+keys that output_schema requests, batches, and the loaded-model cache.
 
+Latency is measured by tests/benchmarks/inference_load.py, not here."""
+
+import json
 from typing import Any
 
 import pytest
 from engine_harness import EngineProcess, data_file
-
-# Median seconds of a single-row /infer on loopback once the model is loaded.
-# The target is 5 ms; the bound leaves room for a busy test machine.
 
 
 def cancer_row() -> dict[str, Any]:
@@ -131,3 +131,39 @@ def test_output_schema_sets_keys(
         shares = output["probabilities"]
         assert set(shares) == {"benign", "malignant"}
         assert sum(shares.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def one_approach_model(engine: EngineProcess, upload: str, name: str) -> str:
+    """Build a breast cancer classifier of its own and return its version."""
+    version = engine.start_build(
+        name, goal="predict the diagnosis", upload_id=upload, max_iterations=1
+    )
+    assert engine.wait_for(name, version)["status"] == "completed"
+    return version
+
+
+def test_infer_rereads_edited_record(engine: EngineProcess, cancer_upload: str) -> None:
+    version = one_approach_model(engine, cancer_upload, "edited")
+    assert infer(engine, ("edited", version), cancer_row()).status_code == 200
+    record = engine.build_record("edited", version)
+    record["state"]["status"] = "failed"
+    path = engine.data_dir / "models" / "edited" / version / "build.json"
+    path.write_text(json.dumps(record))
+
+    response = infer(engine, ("edited", version), cancer_row())
+
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "model_not_ready"
+
+
+def test_infer_after_delete_not_found(
+    engine: EngineProcess, cancer_upload: str
+) -> None:
+    version = one_approach_model(engine, cancer_upload, "deleted")
+    assert infer(engine, ("deleted", version), cancer_row()).status_code == 200
+    deleted = engine.client.delete(f"/models/deleted/{version}")
+    assert deleted.status_code == 200, deleted.text
+
+    response = infer(engine, ("deleted", version), cancer_row())
+
+    assert response.status_code == 404, response.text

@@ -195,7 +195,7 @@ def test_atomic_save_no_temp_files(store: JobStore, jobs_path: Path) -> None:
     store.save([full_job(), minimal_job()])
 
     names = sorted(p.name for p in jobs_path.parent.iterdir())
-    assert names == ["jobs.toml", "jobs.toml.lock"]
+    assert names == ["jobs.index.json", "jobs.toml", "jobs.toml.lock"]
 
 
 def test_failed_save_keeps_old_file(
@@ -213,7 +213,7 @@ def test_failed_save_keeps_old_file(
 
     assert jobs_path.read_bytes() == before
     names = sorted(p.name for p in jobs_path.parent.iterdir())
-    assert names == ["jobs.toml", "jobs.toml.lock"]
+    assert names == ["jobs.index.json", "jobs.toml", "jobs.toml.lock"]
 
 
 def test_api_key_not_in_file(
