@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import logging
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,10 @@ from plexe_tui.store.atomic import write_atomic
 
 FORMAT_VERSION = 1
 FILE_NAME = "jobs.toml"
+# Status changes kept per job: the first one and the latest ones. A build
+# changes status a handful of times; the cap only guards against a server
+# that flips between words on every poll.
+MAX_HISTORY = 50
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,25 @@ log = logging.getLogger(__name__)
 def utc_now() -> str:
     """Return the current time as ISO 8601 in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One change of a job's status word, and when it was seen."""
+
+    status: str
+    at: str
+    """ISO 8601 time: the server's `updated_at` when it sent one, else the app's."""
+
+    @classmethod
+    def from_toml(cls, table: Any) -> StatusChange | None:
+        """Read one entry of a job's `history`; None when it is not a valid entry."""
+        if not isinstance(table, dict):
+            return None
+        status, at = table.get("status"), table.get("at")
+        if not isinstance(status, str) or not isinstance(at, str):
+            return None
+        return cls(status=status, at=at)
 
 
 @dataclass
@@ -68,6 +91,9 @@ class Job:
     """Key of the job this one was resubmitted from."""
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    history: list[StatusChange] = field(default_factory=list)
+    """Status changes, oldest first, at most MAX_HISTORY. Files written before
+    this field existed load with an empty history."""
 
     @property
     def key(self) -> str:
@@ -79,9 +105,18 @@ class Job:
         """The platform's own `name:version` form."""
         return f"{self.model_name}:{self.model_version}"
 
+    def record_status(self, status: str, at: str) -> None:
+        """Append a status change; keep the first and the latest MAX_HISTORY - 1."""
+        if self.history and self.history[-1].status == status:
+            return
+        self.history.append(StatusChange(status=status, at=at))
+        self.history[:] = _bounded(self.history)
+
     def to_toml(self) -> dict[str, Any]:
         """Return the fields that have a value; TOML has no null."""
         table: dict[str, Any] = _drop_none(dataclasses.asdict(self))
+        if not self.history:
+            del table["history"]
         return table
 
     @classmethod
@@ -94,6 +129,9 @@ class Job:
         """
         values: dict[str, Any] = {}
         for name, value in table.items():
+            if name == "history":
+                values[name] = _read_history(value)
+                continue
             kind = FIELD_KINDS.get(name)
             if kind is None:
                 continue
@@ -108,6 +146,26 @@ class Job:
             if required not in values:
                 raise ValueError(f"it has no {required}")
         return cls(**values)
+
+
+def _read_history(value: Any) -> list[StatusChange]:
+    """Read a job's `history`, dropping (and logging) entries that are not valid."""
+    entries = value if isinstance(value, list) else [value]
+    history: list[StatusChange] = []
+    for entry in entries:
+        change = StatusChange.from_toml(entry)
+        if change is None:
+            log.warning("Dropped a status change of a job: %r", entry)
+        else:
+            history.append(change)
+    return _bounded(history)
+
+
+def _bounded(history: list[StatusChange]) -> list[StatusChange]:
+    """Return the first change and the latest MAX_HISTORY - 1 of a longer history."""
+    if len(history) <= MAX_HISTORY:
+        return history
+    return [history[0], *history[len(history) - MAX_HISTORY + 1 :]]
 
 
 def _drop_none(value: Any) -> Any:
@@ -186,18 +244,21 @@ class JobStore:
 
         return self._read_jobs(document.get("jobs", []))
 
-    def save(self, jobs: list[Job]) -> list[Job]:
+    def save(self, jobs: list[Job], forget: Collection[str] = ()) -> list[Job]:
         """Merge with the file on disk, write it atomically, return what was new there.
 
         Another app instance may have saved jobs since this one loaded, so the
         file is read again under a lock: jobs only on disk are kept, and for a
-        job in both places the later `updated_at` wins. Tables this version
-        cannot read are written back untouched. The returned jobs are those on
-        disk that were unknown to `jobs` or newer there.
+        job in both places the later `updated_at` wins. Jobs whose key is in
+        `forget` are left out of the file wherever they come from. Tables this
+        version cannot read are written back untouched. The returned jobs are
+        those on disk that were unknown to `jobs` or newer there.
         """
         with _file_lock(self.path):
             disk = self._read_quietly()
-            merged, from_disk = _merge(jobs, disk.jobs)
+            kept = [job for job in disk.jobs if job.key not in forget]
+            mine = [job for job in jobs if job.key not in forget]
+            merged, from_disk = _merge(mine, kept)
             unreadable = _unique(self._unreadable + disk.unreadable)
             document = {
                 "version": FORMAT_VERSION,
