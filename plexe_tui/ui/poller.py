@@ -133,6 +133,11 @@ class Poller:
         if self._stopped:
             return
         self.next_at = time.monotonic() + delay
-        self._timer = self.owner.set_timer(delay, self.poll_now, name=self._name)
+        if delay <= 0:
+            # Textual 8.2's timer loop divides by the delay, so a zero-delay
+            # timer raises ZeroDivisionError and the polling would end there.
+            self.owner.call_later(self.poll_now)
+        else:
+            self._timer = self.owner.set_timer(delay, self.poll_now, name=self._name)
         if self._on_change is not None:
             self._on_change()
