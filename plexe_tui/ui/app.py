@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +20,9 @@ from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
+from plexe_tui.ui.notifications import BuildNotifier, NotifySettings
 from plexe_tui.ui.poller import Poller
+from plexe_tui.ui.server_features import ServerFeatures
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class AppSettings:
     """Seconds between polls; None picks a default for the kind of server."""
     clock: Callable[[], datetime] = utc_clock
     """Source of the current time, for relative times on screen."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """Toast and bell when a build ends while its detail is not in front."""
 
 
 class PlexeApp(App[None]):
@@ -76,7 +80,8 @@ class PlexeApp(App[None]):
         self.uploads = UploadCache(config_dir / "uploads.toml")
         self.clock = settings.clock
         self.jobs_changed: Signal[set[str]] = Signal(self, "jobs-changed")
-        """Published with the keys of jobs that were added or changed."""
+        """Published with the keys of jobs that were added, changed or removed.
+        A removed job's key is no longer in the book."""
         self.server_changed: Signal[None] = Signal(self, "server-changed")
         """Published when the connection or the poll state changes."""
         interval = settings.poll_interval
@@ -93,6 +98,10 @@ class PlexeApp(App[None]):
         )
         self._save_pending = False
         self._saving = False
+        self.notifier = BuildNotifier(self, settings.notify)
+        self.server_features = ServerFeatures()
+        """Optional endpoints the server was seen to offer or lack."""
+        book.status_listeners.append(self.notifier.status_changed)
 
     def on_mount(self) -> None:
         from plexe_tui.ui.screens.jobs import JobsScreen
@@ -107,7 +116,7 @@ class PlexeApp(App[None]):
     async def on_unmount(self) -> None:
         self.poller.stop()
         if self._save_pending or self._saving:
-            self.book.store.save(self.book.snapshot())
+            self.book.store.save(self.book.snapshot(), set(self.book.forgotten))
         await self.connection.close()
 
     def _open_connection(self) -> None:
@@ -175,8 +184,13 @@ class PlexeApp(App[None]):
 
     def add_job(self, job: Job) -> None:
         """Record a new build and tell the screens."""
-        self.book.add(job)
+        self.book.add(job, new=True)
         self.jobs_updated({job.key})
+
+    def forget_job(self, key: str) -> None:
+        """Remove a job from the history and the jobs file, and tell the screens."""
+        if self.book.remove(key) is not None:
+            self.jobs_updated({key})
 
     def jobs_updated(self, keys: set[str]) -> None:
         """Publish changed jobs and write the jobs file in the background."""
@@ -205,7 +219,10 @@ class PlexeApp(App[None]):
             while self._save_pending:
                 self._save_pending = False
                 snapshot = self.book.snapshot()
-                from_disk = await asyncio.to_thread(self.book.store.save, snapshot)
+                forget = set(self.book.forgotten)
+                from_disk = await asyncio.to_thread(
+                    self.book.store.save, snapshot, forget
+                )
                 self.take_jobs_from_disk(from_disk)
         except OSError as exc:
             log.error("Cannot write %s: %s", self.book.store.path, exc)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from plexe_tui.api import BuildStatus, is_terminal
 from plexe_tui.store import Job, JobStore, utc_now
+
+StatusListener = Callable[[Job, str], None]
+"""Called with a job whose status word just changed, and its previous word."""
 
 # Job field ← status field, for every job field a status response may update.
 STATUS_FIELDS = {
@@ -30,6 +34,10 @@ class JobBook:
         self._jobs: dict[str, Job] = {}
         self.missing: set[str] = set()
         """Keys of jobs their server returned 404 for, not polled again this run."""
+        self.forgotten: set[str] = set()
+        """Keys of jobs the user removed this run, left out of every save."""
+        self.status_listeners: list[StatusListener] = []
+        """Called after `apply_status` changes a job's status word."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""
@@ -71,9 +79,23 @@ class JobBook:
         job.updated_at = utc_now()
         return True
 
-    def add(self, job: Job) -> None:
-        """Record a new job, or replace one with the same key."""
+    def add(self, job: Job, *, new: bool = False) -> None:
+        """Record a job, or replace one with the same key.
+
+        A `new` job (one just submitted) starts its status history with its
+        first status at its creation time. Jobs read from the file keep theirs.
+        """
+        if new:
+            if not job.history:
+                job.record_status(job.status, job.created_at)
+            self.forgotten.discard(job.key)
         self._jobs[job.key] = job
+
+    def remove(self, key: str) -> Job | None:
+        """Forget a job: drop it here and from the jobs file at the next save."""
+        self.missing.discard(key)
+        self.forgotten.add(key)
+        return self._jobs.pop(key, None)
 
     def apply_status(self, key: str, status: BuildStatus) -> bool:
         """Copy a status response into the job; return whether anything changed."""
@@ -81,6 +103,7 @@ class JobBook:
         if job is None:
             return False
 
+        previous = job.status
         changed = False
         for job_field, status_field in STATUS_FIELDS.items():
             value = getattr(status, status_field)
@@ -90,8 +113,15 @@ class JobBook:
 
         if changed:
             job.updated_at = status.updated_at or utc_now()
+        if job.status != previous:
+            job.record_status(job.status, job.updated_at)
+            for listener in self.status_listeners:
+                listener(job, previous)
         return changed
 
     def snapshot(self) -> list[Job]:
         """Return copies of every job, safe to write from another thread."""
-        return [dataclasses.replace(job) for job in self.ordered()]
+        return [
+            dataclasses.replace(job, history=list(job.history))
+            for job in self.ordered()
+        ]

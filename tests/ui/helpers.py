@@ -264,3 +264,14 @@ async def wait_for_screen(pilot: Pilot[Any], screen_type: type[ScreenT]) -> Scre
     screen = pilot.app.screen
     assert isinstance(screen, screen_type)
     return screen
+
+
+def toasts(pilot: Pilot[Any]) -> list[tuple[str, str, str]]:
+    """Return the app's notifications still up, as (title, message, severity).
+
+    Textual keeps them in a private attribute; reading it is simpler and more
+    stable than finding the toast widgets of whichever screen is in front.
+    """
+    return [
+        (note.title, note.message, note.severity) for note in pilot.app._notifications
+    ]

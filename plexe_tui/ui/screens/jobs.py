@@ -131,7 +131,8 @@ class JobsScreen(Screen[None]):
         """Change only the cells of the jobs that changed; add new jobs in order."""
         self.update_server_line()
         table = self.query_one("#jobs", DataTable)
-        if any(key not in table.rows for key in keys):
+        book = self.plexe.book
+        if any(key not in table.rows or book.get(key) is None for key in keys):
             self.fill_table()
             return
 
