@@ -1,4 +1,4 @@
-"""The Poller in a bare Textual app: one call in flight, and a poll asked for meanwhile."""
+"""The Poller in a bare Textual app: a poll asked for while another is in flight."""
 
 from __future__ import annotations
 
