@@ -198,7 +198,7 @@ class PlexeClient:
     async def delete_model(self, model_name: str, version: str) -> dict[str, Any]:
         """Cancel a build that has not ended, or delete a finished model.
 
-        An extension of the local engine: servers without it answer 404 or 405.
+        An extension of the local engine: servers without it return 404 or 405.
         Returns the server's response, which names the new status or `deleted`.
         """
         body = await self._request("DELETE", _model_path(model_name, version))

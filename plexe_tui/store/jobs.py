@@ -24,7 +24,7 @@ from plexe_tui.store.atomic import write_atomic
 FORMAT_VERSION = 1
 FILE_NAME = "jobs.toml"
 # Status changes kept per job: the first one and the latest ones. A build
-# changes status a handful of times; the cap only guards against a server
+# changes status a handful of times, so the cap only guards against a server
 # that flips between words on every poll.
 MAX_HISTORY = 50
 
@@ -256,9 +256,9 @@ class JobStore:
         """
         with _file_lock(self.path):
             disk = self._read_quietly()
-            kept = [job for job in disk.jobs if job.key not in forget]
+            on_disk = [job for job in disk.jobs if job.key not in forget]
             mine = [job for job in jobs if job.key not in forget]
-            merged, from_disk = _merge(mine, kept)
+            merged, from_disk = _merge(mine, on_disk)
             unreadable = _unique(self._unreadable + disk.unreadable)
             document = {
                 "version": FORMAT_VERSION,

@@ -32,7 +32,7 @@ Severity = Literal["information", "warning", "error"]
 
 @dataclass(frozen=True)
 class NotifySettings:
-    """How the app signals a build that ended while its detail was not in front."""
+    """Signals of a build that ended while its detail was not in front."""
 
     toast: bool = True
     """Show a toast with the build's name, outcome and metric."""

@@ -2,7 +2,7 @@
 
 Batch predictions and DELETE of a model are extensions of the local engine
 that the hosted platform may lack. The app tries each when the user asks for
-it; a 404 or 405 for the route records that the server lacks it, so the app
+it. A 404 or 405 for the route records that the server lacks it, so the app
 falls back or hides the action for the rest of the session.
 """
 
@@ -16,7 +16,7 @@ MISSING_ROUTE_CODES = frozenset({404, 405})
 
 @dataclass
 class ServerFeatures:
-    """What this app's server offers; None means not tried yet."""
+    """The optional endpoints of this app's server; None means not tried yet."""
 
     batch_predictions: bool | None = None
     """`POST /models/{name}/{version}/predictions`."""
