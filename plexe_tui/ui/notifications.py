@@ -9,7 +9,7 @@ turned off through `NotifySettings`, which the app receives in its settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.screen import ModalScreen
 
@@ -43,7 +43,7 @@ class NotifySettings:
 class BuildNotifier:
     """Listens to status changes and signals the builds that just ended."""
 
-    def __init__(self, app: App[object], settings: NotifySettings) -> None:
+    def __init__(self, app: App[Any], settings: NotifySettings) -> None:
         self.app = app
         self.settings = settings
 
