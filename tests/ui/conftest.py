@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from tests.engine.engine_harness import EngineProcess
 from tests.fake_platform import FakePlatform
@@ -96,3 +99,31 @@ def penguins_file(tmp_path: Path) -> Path:
     target.parent.mkdir(exist_ok=True)
     shutil.copyfile(DATA_DIR / "penguins.csv", target)
     return target
+
+
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """pytest-textual-snapshot's `snap_compare`, with text cursors that do not blink.
+
+    A focused field's cursor blinks every half second, so a snapshot taken at
+    a slightly different moment would show it or not. Turning blinking off
+    after `run_before` leaves it shown for good.
+    """
+
+    def compare(
+        app: Any, *, run_before: RunBefore | None = None, **kwargs: Any
+    ) -> bool:
+        async def steady(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                await run_before(pilot)
+            for widget in pilot.app.screen.query("Input, TextArea"):
+                if isinstance(widget, Input | TextArea):
+                    widget.cursor_blink = False
+            await pilot.pause()
+
+        return snap_compare(app, run_before=steady, **kwargs)
+
+    return compare

@@ -271,8 +271,6 @@ async def predicted(pilot: Pilot[Any]) -> None:
     await opening("i", "enter")(pilot)
     form = pilot.app.screen.query_one(InferenceForm)
     await wait_until(pilot, lambda: form.output is not None, "the prediction")
-    # The field's cursor blinks, so the snapshot is taken without the focus.
-    pilot.app.screen.set_focus(None)
     await settle(pilot)
 
 
