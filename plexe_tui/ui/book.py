@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from plexe_tui.api import BuildStatus, is_terminal
 from plexe_tui.store import Job, JobStore, utc_now
+from plexe_tui.ui.format import parse_time
 
 StatusListener = Callable[[Job, str], None]
 """Called with a job whose status word just changed, and its previous word."""
@@ -112,7 +113,7 @@ class JobBook:
                 changed = True
 
         if changed:
-            job.updated_at = status.updated_at or utc_now()
+            job.updated_at = _later(job.updated_at, status.updated_at or utc_now())
         if job.status != previous:
             job.record_status(job.status, job.updated_at)
             for listener in self.status_listeners:
@@ -125,3 +126,17 @@ class JobBook:
             dataclasses.replace(job, history=list(job.history))
             for job in self.ordered()
         ]
+
+
+def _later(current: str, candidate: str) -> str:
+    """Return `candidate` unless it is earlier than `current`.
+
+    A status must not move a job's `updated_at` back, because the jobs file
+    keeps the later copy of a job and would let the copy saved before this
+    change win over it. Server times can fall just before the app's own stamp of a new
+    job, which is whole seconds.
+    """
+    before, after = parse_time(current), parse_time(candidate)
+    if before is not None and after is not None and after < before:
+        return current
+    return candidate

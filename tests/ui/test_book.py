@@ -138,3 +138,28 @@ def test_new_job_with_forgotten_key(tmp_path: Path) -> None:
     book.store.save(book.snapshot(), book.forgotten)
 
     assert [job.key for job in book.store.load().jobs] == [new_job().key]
+
+
+def test_earlier_server_time_kept_out(tmp_path: Path) -> None:
+    """A server time before the app's own stamp must not make the saved copy win.
+
+    The app stamps a new job with its own clock, to the second; the server's
+    times have milliseconds and may fall just before that stamp. Were the job
+    to take the earlier time, the next save would find the copy on disk newer
+    and swap it in, undoing the change.
+    """
+    book = make_book(tmp_path)
+    book.add(new_job(), new=True)
+    book.store.save(book.snapshot())
+    job = book.get(new_job().key)
+
+    book.apply_status(
+        new_job().key,
+        status("pending", "2025-03-14T11:57:59.950Z", max_iterations=3),
+    )
+    from_disk = book.store.save(book.snapshot())
+
+    assert from_disk == []
+    assert job is not None
+    assert job.planned_iterations == 3
+    assert job.updated_at == SUBMITTED_AT
