@@ -294,3 +294,22 @@ def test_curl_quotes_model_name(name: str) -> None:
 
     assert command.startswith("curl -sS -X POST http://127.0.0.1:1/models/")
     assert name not in command.splitlines()[0]
+
+
+async def test_other_server_actions(platform: FakePlatform, config_dir: Path) -> None:
+    """A build from another server can be copied and forgotten, not called."""
+    other = "http://127.0.0.1:9"
+    write_jobs(config_dir, [churn_job(other)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_first_job(pilot)
+        actions = active_actions(screen)
+        await pilot.press("u")
+        await settle(pilot)
+        command = app.clipboard
+
+    assert {"predict", "predict_file", "delete", "refresh"}.isdisjoint(actions)
+    assert {"forget", "copy_id", "copy_curl", "resubmit"} <= actions
+    assert command.startswith(f"curl -sS -X POST {other}/models/churn")
+    assert '-H "x-api-key: $PLEXE_API_KEY"' in command
+    assert platform.requests_to("GET", "/models/churn/4") == []
