@@ -3,8 +3,8 @@
 Starts a local engine on loopback, builds a breast cancer classifier, then
 predicts a file of REPEATS copies of its 569 rows twice. The first run uses
 the engine's `/predictions` route. The second sends one `/infer` call per row,
-as the app does for a server without that route. Prints rows per second and the load average,
-because other processes on the machine change the numbers.
+as the app does for a server without that route. Prints rows per second and
+the load average, because other processes on the machine change the numbers.
 
 Run from the repository root: .venv/bin/python -m tests.benchmarks.batch_predictions
 """
