@@ -112,10 +112,11 @@ class JobBook:
                 setattr(job, job_field, value)
                 changed = True
 
+        seen_at = status.updated_at or utc_now()
         if changed:
-            job.updated_at = _later(job.updated_at, status.updated_at or utc_now())
+            job.updated_at = _later(job.updated_at, seen_at)
         if job.status != previous:
-            job.record_status(job.status, job.updated_at)
+            job.record_status(job.status, seen_at)
             for listener in self.status_listeners:
                 listener(job, previous)
         return changed

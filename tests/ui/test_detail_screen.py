@@ -333,18 +333,35 @@ async def test_timeline_recorded_and_saved(
         await settle(pilot)
         before = static_text(pilot, "#timeline")
 
-        for status in ("building", "completed"):
-            platform.set_build("churn", "1", status=status)
+        changes = [
+            ("building", "2025-03-14T12:00:05Z"),
+            ("completed", "2025-03-14T12:02:17.250Z"),
+        ]
+        for status, at in changes:
+            platform.respond(
+                "GET",
+                "/models/churn/1/status",
+                json={
+                    "model_name": "churn",
+                    "model_version": "1",
+                    "status": status,
+                    "updated_at": at,
+                },
+            )
             await pilot.press("r")
             await settle(pilot)
         after = static_text(pilot, "#timeline")
 
     assert "were not recorded" in " ".join(before.split())
-    lines = [line.split() for line in after.strip().splitlines()]
-    assert [line[3] for line in lines] == ["building", "completed"]
-    assert [line[4:] for line in lines] == [[], ["after", "0", "s"]]
+    assert [line.split() for line in after.strip().splitlines()] == [
+        ["2025-03-14", "12:00:05", "UTC", "building"],
+        ["2025-03-14", "12:02:17", "UTC", "completed", "after", "2", "min", "12", "s"],
+    ]
     saved = read_jobs(config_dir)[0]["history"]
-    assert [change["status"] for change in saved] == ["building", "completed"]
+    assert saved == [
+        {"status": "building", "at": "2025-03-14T12:00:05Z"},
+        {"status": "completed", "at": "2025-03-14T12:02:17.250Z"},
+    ]
 
     reopened = make_app(platform.url, config_dir)
     async with reopened.run_test(size=TERMINAL_SIZE) as pilot:
