@@ -182,6 +182,35 @@ class PlexeClient:
         )
         return infer_output(body)
 
+    async def predict_batch(
+        self, model_name: str, version: str, rows: list[dict[str, Any]]
+    ) -> list[Any]:
+        """Return one prediction per row, in order, from the batch endpoint.
+
+        The endpoint is an extension of the local engine that the hosted
+        platform may lack: a 404 or 405 for the route raises NotFoundError or
+        ApiError with that status code, and callers fall back to `infer`.
+        """
+        body = await self._request(
+            "POST", f"{_model_path(model_name, version)}/predictions", json=rows
+        )
+        if not isinstance(body, list) or len(body) != len(rows):
+            count = len(body) if isinstance(body, list) else "no list"
+            raise errors.ProtocolError(
+                f"POST {_model_path(model_name, version)}/predictions returned "
+                f"{count} predictions for {len(rows)} rows."
+            )
+        return [infer_output(item) for item in body]
+
+    async def delete_model(self, model_name: str, version: str) -> dict[str, Any]:
+        """Cancel a build that has not ended, or delete a finished model.
+
+        An extension of the local engine: servers without it return 404 or 405.
+        Returns the server's response, which names the new status or `deleted`.
+        """
+        body = await self._request("DELETE", _model_path(model_name, version))
+        return body if isinstance(body, dict) else {"response": body}
+
     async def _put_file(
         self,
         url: str,

@@ -119,7 +119,7 @@ class Notifications:
 
     toast: bool = True
     """Show a pop-up message in the corner of the screen."""
-    bell: bool = False
+    bell: bool = True
     """Ring the terminal bell."""
 
 
@@ -406,7 +406,7 @@ theme = "{DARK}"
 [notifications]
 # When a build finishes or fails: a pop-up message, and the terminal bell.
 toast = true
-bell = false
+bell = true
 
 # Key remaps: binding id = key. Press ? in the app to see each key's id.
 # Several keys are separated by commas.

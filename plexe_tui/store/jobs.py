@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import os
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,10 @@ DEFAULT_MAX_JOBS = 1000
 # Statuses of jobs that may be dropped from a full file. They are the canonical
 # terminal words, which every job gets once the client has read its status.
 FINISHED_STATUSES = frozenset({"completed", "failed", "cancelled"})
+# Status changes kept per job: the first one and the latest ones. A build
+# changes status a handful of times, so the cap only guards against a server
+# that flips between words on every poll.
+MAX_HISTORY = 50
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,25 @@ def job_key(model_name: str, model_version: str, server: str) -> str:
 def utc_now() -> str:
     """Return the current time as ISO 8601 in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One change of a job's status word, and when it was seen."""
+
+    status: str
+    at: str
+    """ISO 8601 time: the server's `updated_at` when it sent one, else the app's."""
+
+    @classmethod
+    def from_toml(cls, table: Any) -> StatusChange | None:
+        """Read one entry of a job's `history`; None when it is not a valid entry."""
+        if not isinstance(table, dict):
+            return None
+        status, at = table.get("status"), table.get("at")
+        if not isinstance(status, str) or not isinstance(at, str):
+            return None
+        return cls(status=status, at=at)
 
 
 @dataclass
@@ -96,6 +119,9 @@ class Job:
     platform console or another machine)."""
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    history: list[StatusChange] = field(default_factory=list)
+    """Status changes, oldest first, at most MAX_HISTORY. Files written before
+    this field existed load with an empty history."""
 
     @property
     def key(self) -> str:
@@ -116,7 +142,17 @@ class Job:
         """
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
+        # The history grows in place, so a copy handed to a writer thread
+        # gets a list of its own.
+        clone.history = list(self.history)
         return clone
+
+    def record_status(self, status: str, at: str) -> None:
+        """Append a status change; keep the first and the latest MAX_HISTORY - 1."""
+        if self.history and self.history[-1].status == status:
+            return
+        self.history.append(StatusChange(status=status, at=at))
+        self.history[:] = _bounded(self.history)
 
     def to_toml(self) -> dict[str, Any]:
         """Return the fields that have a value; TOML has no null.
@@ -127,9 +163,11 @@ class Job:
         table: dict[str, Any] = {}
         for name in FIELD_NAMES:
             value = getattr(self, name)
-            if value is None:
+            if value is None or (name == "history" and not value):
                 continue
-            if isinstance(value, dict | list):
+            if name == "history":
+                value = [dataclasses.asdict(change) for change in value]
+            elif isinstance(value, dict | list):
                 value = _drop_none(value)
             table[name] = value
         return table
@@ -144,6 +182,9 @@ class Job:
         """
         values: dict[str, Any] = {}
         for name, value in table.items():
+            if name == "history":
+                values[name] = _read_history(value)
+                continue
             kind = FIELD_KINDS.get(name)
             if kind is None:
                 continue
@@ -158,6 +199,26 @@ class Job:
             if required not in values:
                 raise ValueError(f"it has no {required}")
         return cls(**values)
+
+
+def _read_history(value: Any) -> list[StatusChange]:
+    """Read a job's `history`, dropping (and logging) entries that are not valid."""
+    entries = value if isinstance(value, list) else [value]
+    history: list[StatusChange] = []
+    for entry in entries:
+        change = StatusChange.from_toml(entry)
+        if change is None:
+            log.warning("Dropped a status change of a job: %r", entry)
+        else:
+            history.append(change)
+    return _bounded(history)
+
+
+def _bounded(history: list[StatusChange]) -> list[StatusChange]:
+    """Return the first change and the latest MAX_HISTORY - 1 of a longer history."""
+    if len(history) <= MAX_HISTORY:
+        return history
+    return [history[0], *history[len(history) - MAX_HISTORY + 1 :]]
 
 
 def _drop_none(value: Any) -> Any:
@@ -305,14 +366,15 @@ class JobStore:
         jobs, _, _ = _parse_tables(tables, quiet=True)
         return LoadResult(jobs=jobs, complete=False)
 
-    def save(self, jobs: list[Job]) -> list[Job]:
+    def save(self, jobs: list[Job], forget: Collection[str] = ()) -> list[Job]:
         """Merge with the file on disk, write it atomically, return what was new there.
 
         Another app instance may have saved jobs since this one loaded, so the
         file is read again under a lock: jobs only on disk are kept, and for a
-        job in both places the later `updated_at` wins. Tables this version
-        cannot read are written back untouched. The oldest finished jobs
-        beyond `max_jobs` are left out. The returned jobs are those on disk
+        job in both places the later `updated_at` wins. Jobs whose key is in
+        `forget` are left out of the file wherever they come from. Tables this
+        version cannot read are written back untouched. The oldest finished
+        jobs beyond `max_jobs` are left out. The returned jobs are those on disk
         that were unknown to `jobs` or newer there. When the file is still the
         one this store last read or wrote, it is not read again.
         """
@@ -322,7 +384,9 @@ class JobStore:
             if fcntl is not None:
                 remove_stale_temp_files(self.path)
             disk = self._read_quietly()
-            merged, from_disk = _merge(jobs, disk.jobs)
+            on_disk = [job for job in disk.jobs if job.key not in forget]
+            mine = [job for job in jobs if job.key not in forget]
+            merged, from_disk = _merge(mine, on_disk)
             merged = _bound(merged, self.max_jobs)
             unreadable = _unique(self._unreadable + disk.unreadable)
             data, index_lines = self._encode(merged, unreadable)

@@ -28,7 +28,9 @@ from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
+from plexe_tui.ui.notifications import BuildNotifier, NotifySettings
 from plexe_tui.ui.poller import Poller, Scheduler
+from plexe_tui.ui.server_features import ServerFeatures
 from plexe_tui.ui.servers import ApiKeyLookup, ServerRegistry
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,9 @@ class AppSettings:
     """Problems found in config.toml, shown once when the app starts."""
     profile: str | None = None
     """The server profile in use; None when the caller chose the server directly."""
+    notify: NotifySettings | None = None
+    """Toast and bell when a build ends while its detail is not in front; None
+    takes them from config.toml's `notifications`."""
 
 
 class PlexeApp(App[None]):
@@ -146,7 +151,8 @@ class PlexeApp(App[None]):
         self.uploads = UploadCache(config_dir / "uploads.toml")
         self.clock = settings.clock
         self.jobs_changed: Signal[set[str]] = Signal(self, "jobs-changed")
-        """Published with the keys of jobs that were added or changed."""
+        """Published with the keys of jobs that were added, changed or removed.
+        A removed job's key is no longer in the book."""
         self.server_changed: Signal[None] = Signal(self, "server-changed")
         """Published when the connection or the poll state changes."""
         self.servers = ServerRegistry(
@@ -160,6 +166,17 @@ class PlexeApp(App[None]):
         """One connection and poll loop per server with active jobs."""
         self._save_pending = False
         self._saving = False
+        self.notifier = BuildNotifier(
+            self,
+            settings.notify
+            or NotifySettings(
+                toast=self.config.notifications.toast,
+                bell=self.config.notifications.bell,
+            ),
+        )
+        self.server_features = ServerFeatures()
+        """Optional endpoints the server was seen to offer or lack."""
+        book.status_listeners.append(self.notifier.status_changed)
 
     @property
     def poller(self) -> Poller:
@@ -285,7 +302,7 @@ class PlexeApp(App[None]):
     async def on_unmount(self) -> None:
         self.servers.stop()
         if self._save_pending or self._saving:
-            self.book.store.save(self.book.snapshot())
+            self.book.store.save(self.book.snapshot(), set(self.book.forgotten))
         await self.servers.close()
 
     def _open_connection(self) -> None:
@@ -311,8 +328,13 @@ class PlexeApp(App[None]):
 
     def add_job(self, job: Job) -> None:
         """Record a new build and tell the screens."""
-        self.book.add(job)
+        self.book.add(job, new=True)
         self.jobs_updated({job.key})
+
+    def forget_job(self, key: str) -> None:
+        """Remove a job from the history and the jobs file, and tell the screens."""
+        if self.book.remove(key) is not None:
+            self.jobs_updated({key})
 
     def jobs_updated(self, keys: set[str]) -> None:
         """Publish changed jobs and write the jobs file in the background."""
@@ -342,8 +364,11 @@ class PlexeApp(App[None]):
             while self._save_pending:
                 self._save_pending = False
                 snapshot = self.book.snapshot()
+                forget = set(self.book.forgotten)
                 started = time.monotonic()
-                from_disk = await asyncio.to_thread(self.book.store.save, snapshot)
+                from_disk = await asyncio.to_thread(
+                    self.book.store.save, snapshot, forget
+                )
                 took = time.monotonic() - started
                 self.take_jobs_from_disk(from_disk)
                 if took > SLOW_SAVE_SECONDS and self._save_pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,9 @@ from plexe_tui.ui.format import parse_time
 
 if TYPE_CHECKING:
     from plexe_tui.ui.server_sync import SyncRound
+
+StatusListener = Callable[[Job, str], None]
+"""Called with a job whose status word just changed, and its previous word."""
 
 # Job field ← status field, for every job field a status response may update.
 STATUS_FIELDS = {
@@ -39,6 +43,10 @@ class JobBook:
         """The last snapshot's copy of each job that has not changed since."""
         self.complete = True
         """False while only the newest jobs of the file are loaded."""
+        self.forgotten: set[str] = set()
+        """Keys of jobs the user removed this run, left out of every save."""
+        self.status_listeners: list[StatusListener] = []
+        """Called after `apply_status` changes a job's status word."""
 
     def load(self) -> str | None:
         """Read the jobs file; return a warning to show once, if any."""
@@ -107,10 +115,25 @@ class JobBook:
         job.updated_at = utc_now()
         return True
 
-    def add(self, job: Job) -> None:
-        """Record a new job, or replace one with the same key."""
+    def add(self, job: Job, *, new: bool = False) -> None:
+        """Record a job, or replace one with the same key.
+
+        A `new` job (one just submitted) starts its status history with its
+        first status at its creation time. Jobs read from the file keep theirs.
+        """
+        if new:
+            if not job.history:
+                job.record_status(job.status, job.created_at)
+            self.forgotten.discard(job.key)
         self._jobs[job.key] = job
         self._copies.pop(job.key, None)
+
+    def remove(self, key: str) -> Job | None:
+        """Forget a job: drop it here and from the jobs file at the next save."""
+        self.missing.discard(key)
+        self.forgotten.add(key)
+        self._copies.pop(key, None)
+        return self._jobs.pop(key, None)
 
     def active_servers(self) -> set[str]:
         """Return the servers that have jobs that have not ended."""
@@ -133,6 +156,7 @@ class JobBook:
         if job is None:
             return False
 
+        previous = job.status
         changed = False
         for job_field, status_field in STATUS_FIELDS.items():
             value = getattr(status, status_field)
@@ -142,9 +166,15 @@ class JobBook:
                 setattr(job, job_field, value)
                 changed = True
 
+        seen_at = status.updated_at or utc_now()
         if changed:
-            job.updated_at = status.updated_at or utc_now()
+            job.updated_at = _later(job.updated_at, seen_at)
             self._copies.pop(key, None)
+        if job.status != previous:
+            job.record_status(job.status, seen_at)
+            self._copies.pop(key, None)
+            for listener in self.status_listeners:
+                listener(job, previous)
         return changed
 
     def apply_round(self, server: str, result: SyncRound) -> set[str]:
@@ -215,3 +245,17 @@ def _stored_time(value: str | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _later(current: str, candidate: str) -> str:
+    """Return `candidate` unless it is earlier than `current`.
+
+    A status must not move a job's `updated_at` back, because the jobs file
+    keeps the later copy of a job and would let the copy saved before this
+    change win over it. Server times can fall just before the app's own stamp of a new
+    job, which is whole seconds.
+    """
+    before, after = parse_time(current), parse_time(candidate)
+    if before is not None and after is not None and after < before:
+        return current
+    return candidate

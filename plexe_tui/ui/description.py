@@ -80,12 +80,16 @@ def _with_reason(value: Any, reason: Any) -> str:
 def _approach_table(approaches: list[Any], body: dict[str, Any]) -> Table:
     metric = body.get("metric")
     metric_name = metric.get("name") if isinstance(metric, dict) else metric
-    table = Table(title="Approaches tried", title_justify="left", expand=False)
+    table = Table(
+        title="Approaches tried, scored by cross-validation",
+        title_justify="left",
+        expand=False,
+    )
     table.add_column("Approach")
     table.add_column(str(metric_name or "score"), justify="right")
     table.add_column("±", justify="right")
     table.add_column("Seconds", justify="right")
-    table.add_column("Note", overflow="fold")
+    table.add_column("Error or note", overflow="fold")
 
     chosen = body.get("chosen")
     for item in approaches:
@@ -98,9 +102,18 @@ def _approach_table(approaches: list[Any], body: dict[str, Any]) -> Table:
             _number(item.get("metric_value")),
             _number(item.get("metric_std")),
             _number(item.get("seconds"), digits=2),
-            Text(str(item.get("error") or item.get("description") or "")),
+            _note(item),
         )
     return table
+
+
+def _note(approach: dict[str, Any]) -> Text:
+    """Return an approach's error in red, else why it was skipped, else what it is."""
+    if approach.get("error"):
+        return Text(str(approach["error"]), style="red")
+    if approach.get("skipped_reason"):
+        return Text(f"skipped: {approach['skipped_reason']}", style="dim")
+    return Text(str(approach.get("description") or ""), style="dim")
 
 
 def _number(value: Any, digits: int = 4) -> str:

@@ -311,6 +311,17 @@ class JobList:
             changed.append(job)
         self._measure_word_columns(changed)
 
+    def remove(self, keys: Iterable[str]) -> None:
+        """Drop jobs the book no longer has, such as forgotten ones."""
+        for key in keys:
+            old = self._jobs.pop(key, None)
+            if old is None:
+                continue
+            self._version += 1
+            self._by_created.remove((old.created_at, key))
+            self._server_counts[old.server] -= 1
+            self._rows.pop(key, None)
+
     def prepare(self, count: int) -> int:
         """Prepare up to `count` rows not yet prepared; return how many remain."""
         while count > 0 and self._unprepared:

@@ -167,7 +167,12 @@ class Poller:
         if self._stopped:
             return
         self.next_at = self.clock() + delay
-        self._timer = self._scheduler(delay, self.poll_now)
+        if delay <= 0:
+            # Textual 8.2's timer loop divides by the delay, so a zero-delay
+            # timer raises ZeroDivisionError and the polling would end there.
+            self.owner.call_later(self.poll_now)
+        else:
+            self._timer = self._scheduler(delay, self.poll_now)
         if self._on_change is not None:
             self._on_change()
 

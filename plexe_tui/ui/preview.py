@@ -77,7 +77,7 @@ def preview_file(path: Path) -> Preview:
 
     if b"\x00" in head[:4096]:
         return Preview(error=f"{path.name} is a binary file, not CSV or JSON text.")
-    text = _decode(head)
+    text = decode_text(head)
     if not text.strip():
         return Preview(error=f"{path.name} is empty.")
 
@@ -91,7 +91,8 @@ def preview_file(path: Path) -> Preview:
     return _preview_csv(text, truncated, path)
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
+    """Decode file bytes as UTF-8 (with or without a BOM), else as Latin-1."""
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
@@ -105,12 +106,7 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
     if truncated and len(lines) > 1:
         lines = lines[:-1]  # The last line may be cut in the middle.
     sample = "\n".join(lines[: SAMPLE_ROWS + 1])
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 5)[0], delimiters=DELIMITERS)
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-
+    delimiter = detect_delimiter(sample.split("\n", 1)[0])
     rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
     if not rows:
         return Preview(error=f"{path.name} has no header row.")
@@ -127,6 +123,14 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
     name = {",": "CSV", ";": "CSV (semicolons)", "\t": "TSV", "|": "CSV (pipes)"}
     records = [dict(zip(header, row, strict=False)) for row in body]
     return _build(header, records, name.get(delimiter, "CSV"))
+
+
+def detect_delimiter(header_line: str) -> str:
+    """Return the delimiter of a CSV file from its header line; comma by default."""
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
 
 
 def _json_lines(text: str, truncated: bool) -> list[object]:

@@ -13,7 +13,12 @@ from plexe_tui.api import (
     PlexeClient,
     is_terminal,
 )
-from plexe_tui.api.errors import ConflictError, NotFoundError, ProtocolError
+from plexe_tui.api.errors import (
+    ApiError,
+    ConflictError,
+    NotFoundError,
+    ProtocolError,
+)
 from tests.fake_platform import FAKE_API_KEY, FakePlatform
 
 STATUS_PATH = "/models/churn/1/status"
@@ -533,6 +538,75 @@ async def test_infer_unfinished_build(
         await client.infer("churn", "1", {"age": 40})
 
     assert caught.value.status_code == 409
+
+
+# Batch predictions and deleting: extensions the client feature-detects
+
+
+async def test_predict_batch_reads_outputs(
+    client: PlexeClient, platform: FakePlatform
+) -> None:
+    platform.respond(
+        "POST",
+        "/models/churn/1/predictions",
+        json=[{"churned": True}, {"result": {"churned": False}}],
+    )
+
+    outputs = await client.predict_batch("churn", "1", [{"age": 40}, {"age": 7}])
+
+    sent = platform.requests_to("POST", "/models/churn/1/predictions")[0]
+    assert outputs == [{"churned": True}, {"churned": False}]
+    assert sent.json() == [{"age": 40}, {"age": 7}]
+
+
+async def test_predict_batch_wrong_count(
+    client: PlexeClient, platform: FakePlatform
+) -> None:
+    platform.respond("POST", "/models/churn/1/predictions", json=[{"churned": True}])
+
+    with pytest.raises(ProtocolError, match="1 predictions for 2 rows"):
+        await client.predict_batch("churn", "1", [{"age": 40}, {"age": 7}])
+
+
+async def test_predict_batch_missing_route(
+    client: PlexeClient, platform: FakePlatform
+) -> None:
+    """The fake platform, like the hosted one may, has no batch route."""
+    platform.set_build("churn", "1", status="completed")
+
+    with pytest.raises(NotFoundError) as caught:
+        await client.predict_batch("churn", "1", [{"age": 40}])
+
+    assert caught.value.status_code == 404
+
+
+async def test_delete_model_sends_delete(
+    client: PlexeClient, platform: FakePlatform
+) -> None:
+    platform.respond(
+        "DELETE",
+        "/models/churn/1",
+        json={"model_name": "churn", "model_version": "1", "deleted": True},
+    )
+
+    answer = await client.delete_model("churn", "1")
+
+    assert answer["deleted"] is True
+    assert (
+        platform.requests_to("DELETE", "/models/churn/1")[0].headers["x-api-key"]
+        == FAKE_API_KEY
+    )
+
+
+async def test_delete_model_not_allowed(
+    client: PlexeClient, platform: FakePlatform
+) -> None:
+    platform.respond("DELETE", "/models/churn/1", status=405, json={"detail": "x"})
+
+    with pytest.raises(ApiError) as caught:
+        await client.delete_model("churn", "1")
+
+    assert caught.value.status_code == 405
 
 
 # Other reads

@@ -65,7 +65,7 @@ def test_defaults_local_and_hosted() -> None:
     assert settings.profiles["hosted"].api_key is None
     assert settings.default_profile is None
     assert settings.poll_interval is None
-    assert settings.notifications == Notifications(toast=True, bell=False)
+    assert settings.notifications == Notifications(toast=True, bell=True)
     assert settings.theme == "dark"
     assert settings.keys == {}
 

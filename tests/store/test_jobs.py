@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from plexe_tui.store import Job, JobStore
-from plexe_tui.store.jobs import FORMAT_VERSION
+from plexe_tui.store.jobs import FORMAT_VERSION, MAX_HISTORY, StatusChange
 
 SERVER = "http://127.0.0.1:8765"
 
@@ -544,3 +544,127 @@ def test_unreadable_job_kept_on_save(store: JobStore, jobs_path: Path) -> None:
         "goal": "hand edited",
     } in saved
     assert len(saved) == 2
+
+
+# Status history
+
+
+def history_job() -> Job:
+    job = minimal_job("1")
+    job.record_status("pending", "2025-01-02T03:04:05+00:00")
+    job.record_status("building", "2025-01-02T03:04:07+00:00")
+    job.record_status("completed", "2025-01-02T03:05:00+00:00")
+    return job
+
+
+def test_history_round_trip(store: JobStore) -> None:
+    job = history_job()
+
+    store.save([job])
+    (loaded,) = store.load().jobs
+
+    assert loaded.history == [
+        StatusChange("pending", "2025-01-02T03:04:05+00:00"),
+        StatusChange("building", "2025-01-02T03:04:07+00:00"),
+        StatusChange("completed", "2025-01-02T03:05:00+00:00"),
+    ]
+
+
+def test_history_file_layout(store: JobStore, jobs_path: Path) -> None:
+    store.save([history_job()])
+
+    table = tomllib.loads(jobs_path.read_text("utf-8"))["jobs"][0]
+
+    assert table["history"][1] == {
+        "status": "building",
+        "at": "2025-01-02T03:04:07+00:00",
+    }
+
+
+def test_history_absent_in_old_file(store: JobStore, jobs_path: Path) -> None:
+    """A file written before the history field existed loads with an empty one."""
+    jobs_path.parent.mkdir(parents=True)
+    jobs_path.write_text(
+        'version = 1\n\n[[jobs]]\nmodel_name = "a"\nmodel_version = "1"\n'
+        'server = "local"\ngoal = "g"\nstatus = "completed"\n',
+        encoding="utf-8",
+    )
+
+    (job,) = store.load().jobs
+
+    assert job.history == []
+    assert job.status == "completed"
+
+
+def test_history_bad_entries_dropped(store: JobStore, jobs_path: Path) -> None:
+    jobs_path.parent.mkdir(parents=True)
+    jobs_path.write_text(
+        'version = 1\n\n[[jobs]]\nmodel_name = "a"\nmodel_version = "1"\n'
+        'server = "local"\ngoal = "g"\n'
+        'history = [{status = "pending", at = "2025-01-02T03:04:05+00:00"}, '
+        '{status = 3}, "building", {at = "2025-01-02T03:04:06+00:00"}]\n',
+        encoding="utf-8",
+    )
+
+    (job,) = store.load().jobs
+
+    assert job.history == [StatusChange("pending", "2025-01-02T03:04:05+00:00")]
+
+
+def test_history_repeat_not_recorded() -> None:
+    job = minimal_job()
+    job.record_status("building", "2025-01-02T03:04:05+00:00")
+    job.record_status("building", "2025-01-02T03:04:09+00:00")
+
+    assert len(job.history) == 1
+
+
+def test_history_bounded_keeps_first() -> None:
+    job = minimal_job()
+    for number in range(MAX_HISTORY + 30):
+        job.record_status(f"state-{number}", f"2025-01-02T03:04:{number % 60:02}")
+
+    assert len(job.history) == MAX_HISTORY
+    assert job.history[0].status == "state-0"
+    assert job.history[-1].status == f"state-{MAX_HISTORY + 29}"
+    assert job.history[1].status == "state-31"
+
+
+def test_history_bounded_on_load(store: JobStore, jobs_path: Path) -> None:
+    entries = ", ".join(
+        f'{{status = "s{n}", at = "2025-01-02T03:04:05+00:00"}}'
+        for n in range(MAX_HISTORY + 5)
+    )
+    jobs_path.parent.mkdir(parents=True)
+    jobs_path.write_text(
+        'version = 1\n\n[[jobs]]\nmodel_name = "a"\nmodel_version = "1"\n'
+        f'server = "local"\ngoal = "g"\nhistory = [{entries}]\n',
+        encoding="utf-8",
+    )
+
+    (job,) = store.load().jobs
+
+    assert len(job.history) == MAX_HISTORY
+    assert job.history[0].status == "s0"
+    assert job.history[-1].status == f"s{MAX_HISTORY + 4}"
+
+
+# Forgetting jobs
+
+
+def test_save_forget_drops_job(store: JobStore) -> None:
+    store.save([minimal_job("1"), minimal_job("2")])
+
+    store.save([minimal_job("2")], forget={minimal_job("1").key})
+
+    assert [j.model_version for j in store.load().jobs] == ["2"]
+
+
+def test_save_forget_wins_over_memory(store: JobStore) -> None:
+    """A forgotten key is left out even when the caller still passes the job."""
+    store.save([minimal_job("1")])
+
+    from_disk = store.save([minimal_job("1")], forget={minimal_job("1").key})
+
+    assert store.load().jobs == []
+    assert from_disk == []

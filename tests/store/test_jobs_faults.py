@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -86,6 +87,7 @@ class ForkedWriters:
         assert self.process.stdout is not None
         self.commands = self.process.stdin
         self.output = self.process.stdout
+        self._pending = b""
 
     def start(self, prefix: str) -> tuple[int, list[str]]:
         """Fork a writer; return its pid and the lines it printed meanwhile."""
@@ -108,13 +110,28 @@ class ForkedWriters:
             self.process.stderr.close()
 
     def _read_until(self, start: str) -> list[str]:
+        """Return the lines up to the one starting with `start`, within
+        WRITER_TIMEOUT, so that a lost line fails the test instead of hanging."""
+        deadline = time.monotonic() + WRITER_TIMEOUT
         lines = []
         while True:
-            line = self.output.readline()
-            assert line, "the fork server exited"
+            line = self._read_line(deadline)
             lines.append(line.strip())
             if line.startswith(start):
                 return lines
+
+    def _read_line(self, deadline: float) -> str:
+        # Reads the pipe directly: select cannot see lines held in a buffer.
+        descriptor = self.output.fileno()
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([descriptor], [], [], max(0.0, left))
+            assert ready, f"no line from the fork server in {WRITER_TIMEOUT} s"
+            chunk = os.read(descriptor, 4096)
+            assert chunk, "the fork server exited"
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line.decode("utf-8")
 
 
 def file_names(path: Path) -> set[str]:

@@ -11,6 +11,7 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
+from tests.engine.engine_harness import EngineProcess
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import DATA_DIR
 
@@ -55,6 +56,49 @@ def snapshot_platform(snapshot_server: FakePlatform) -> Iterator[FakePlatform]:
     snapshot_server.reset()
     yield snapshot_server
     snapshot_server.reset()
+
+
+@pytest.fixture(scope="session")
+def model_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
+    """A real local engine on a loopback port, shared by the tests that call models."""
+    folder = tmp_path_factory.mktemp("ui-engine")
+    server = EngineProcess(folder / "data", folder / "engine.log")
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def penguins_model(model_engine: EngineProcess) -> tuple[str, str]:
+    """A completed penguin species classifier on `model_engine`: (name, version).
+
+    Tests must not delete it; a test that deletes builds its own model.
+    """
+    upload = model_engine.upload(DATA_DIR / "penguins.csv")
+    version = model_engine.start_build(
+        "penguins", goal="predict the species", upload_id=upload, max_iterations=2
+    )
+    status = model_engine.wait_for("penguins", version)
+    assert status["status"] == "completed", status
+
+    # The first prediction loads the model; doing it here keeps that time out
+    # of the tests' bounded waits.
+    model = model_engine.client.get(f"/models/penguins/{version}").json()
+    missing_values = dict.fromkeys(model["input_schema"])
+    response = model_engine.client.post(
+        f"/models/penguins/{version}/infer", json=missing_values
+    )
+    assert response.status_code == 200, response.text
+    return "penguins", version
+
+
+@pytest.fixture
+def penguins_file(tmp_path: Path) -> Path:
+    """A copy of the penguins CSV in a folder of this test."""
+    target = tmp_path / "data" / "penguins.csv"
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(DATA_DIR / "penguins.csv", target)
+    return target
 
 
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]

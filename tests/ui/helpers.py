@@ -119,18 +119,21 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def wait_until(
-    pilot: Pilot[Any], condition: Callable[[], bool], what: str
+    pilot: Pilot[Any],
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = WAIT_SECONDS,
 ) -> None:
-    """Let the app run until `condition()` is true; fail after WAIT_SECONDS."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    for _ in range(int(WAIT_SECONDS / WAIT_STEP_SECONDS)):
+    """Let the app run until `condition()` is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / WAIT_STEP_SECONDS)):
         if condition():
             return
         if time.monotonic() > deadline:
             break
         await pilot.pause(WAIT_STEP_SECONDS)
     if not condition():
-        raise AssertionError(f"Timed out after {WAIT_SECONDS} s waiting for {what}.")
+        raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
 
 
 def widget_text(widget: Widget) -> str:
@@ -263,3 +266,23 @@ async def wait_for_screen(pilot: Pilot[Any], screen_type: type[ScreenT]) -> Scre
     screen = pilot.app.screen
     assert isinstance(screen, screen_type)
     return screen
+
+
+def toasts(pilot: Pilot[Any]) -> list[tuple[str, str, str]]:
+    """Return the app's notifications still up, as (title, message, severity).
+
+    Textual keeps them in a private attribute; reading it is simpler and more
+    stable than finding the toast widgets of whichever screen is in front.
+    """
+    return [
+        (note.title, note.message, note.severity) for note in pilot.app._notifications
+    ]
+
+
+def active_actions(screen: Screen[Any]) -> set[str]:
+    """Return the actions of the bindings a screen enables now (footer or not)."""
+    return {
+        binding.action
+        for _, binding, enabled, _ in screen.active_bindings.values()
+        if enabled
+    }

@@ -25,7 +25,6 @@ from tests.ui.helpers import (
     read_jobs,
     settle,
     shown_content,
-    static_text,
     submit_status,
     wait_for_screen,
     wait_until,
@@ -254,11 +253,11 @@ async def test_resubmit_links_parent_and_child(
         assert cursor_key(pilot) == source_key
         await pilot.press("enter")
         await settle(pilot)
-        lines = static_text(pilot, "#fields").splitlines()
-        children = [line for line in lines if line.startswith("Resubmitted as")]
+        links = pilot.app.screen.query("#lineage-as .job-link")
+        children = [str(link.render()).strip() for link in links]
 
         assert child.key == f"churn:2@{platform.url}"
-        assert children == ["Resubmitted as    churn:2"]
+        assert children == ["churn:2"]
 
     saved = {job["model_version"]: job for job in read_jobs(config_dir)}
     assert saved["2"]["parent"] == source_key

@@ -97,7 +97,9 @@ async def test_closed_port_detail_offline(config_dir: Path) -> None:
 
         await wait_until(
             pilot,
-            lambda: static_text(pilot, "#poll-line").startswith("Offline, retrying"),
+            lambda: (
+                static_text(pilot, "#poll-line").strip().startswith("Offline, retrying")
+            ),
             "the offline notice on the detail screen",
         )
 

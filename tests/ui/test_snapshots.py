@@ -1,5 +1,7 @@
 """SVG snapshots of every screen, against a fake platform at a fixed address.
 
+The job detail has its own file, test_detail_snapshots.py.
+
 Run `pytest tests/ui/test_snapshots.py --snapshot-update` after an intended
 change of the UI, and look at the new SVGs before committing them.
 """
@@ -322,24 +324,6 @@ def test_resubmit_form_prefilled(
     app = snapshot_app(snapshot_platform, config_dir, jobs)
 
     assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("s"))
-
-
-def test_detail_completed(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = [completed_job(snapshot_platform.url)]
-    app = snapshot_app(snapshot_platform, config_dir, jobs)
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("enter"))
-
-
-def test_detail_failed_long_error(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = [failed_job(snapshot_platform.url)]
-    app = snapshot_app(snapshot_platform, config_dir, jobs)
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("enter"))
 
 
 def test_build_form_columns(

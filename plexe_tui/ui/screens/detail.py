@@ -1,26 +1,50 @@
-"""Job detail: every field of one build, kept current while the screen is open."""
+"""Job detail: one build's request, progress, history and result, and its actions.
+
+The screen polls its own build while it is open, shows what the server tried
+(from `describe`), and, once the build has completed, calls the model for one
+row or for every row of a CSV file.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
-from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, ProgressBar, Static, TextArea
+from textual.widgets import (
+    Button,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Static,
+    TextArea,
+)
 
 from plexe_tui.api import ApiError, is_terminal
 from plexe_tui.api.errors import NotFoundError
 from plexe_tui.store import Job
 from plexe_tui.ui.description import render_description
-from plexe_tui.ui.format import absolute_time, metric_text, status_text
+from plexe_tui.ui.detail_view import (
+    field_table,
+    headline,
+    progress_state,
+    timeline_table,
+)
+from plexe_tui.ui.job_actions import JobActions
 from plexe_tui.ui.poller import Poller
+from plexe_tui.ui.prediction import Predictions
+from plexe_tui.ui.screens.confirm import ChoiceScreen
+from plexe_tui.ui.widgets.batch_panel import BatchPanel
+from plexe_tui.ui.widgets.inference_form import InferenceForm
 
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
@@ -30,23 +54,105 @@ log = logging.getLogger(__name__)
 # Seconds between polls while the detail of an active local build is open.
 LOCAL_DETAIL_INTERVAL = 1.0
 
+WIDE_COLUMNS = 110
+
+# Actions that need a completed build on this app's server.
+PREDICT_ACTIONS = frozenset({"predict", "predict_file"})
+
+
+class JobLink(Button):
+    """A button that opens the detail of another job."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(Content(job.label), classes="job-link", compact=True)
+        self.key = job.key
+
 
 class DetailScreen(Screen[None]):
-    """One job's request, status, result and error."""
+    """One job's request, status, timeline, result and error, and its actions."""
+
+    # From this many columns on, the request and the status changes sit side by
+    # side (app.tcss styles the `-wide` class).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", tooltip="Return to the job list"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll the server now"),
-        Binding("s", "resubmit", "Resubmit", id="resubmit", tooltip="Build again"),
+        Binding(
+            "s",
+            "resubmit",
+            "Resubmit",
+            id="resubmit",
+            tooltip="Build again, with or without changes",
+        ),
+        Binding(
+            "i",
+            "predict",
+            "Predict",
+            id="predict",
+            tooltip="Fill in the features and call the model",
+        ),
+        Binding(
+            "b",
+            "predict_file",
+            "Predict file",
+            id="predict-file",
+            tooltip="Predict every row of a CSV file into a new CSV file",
+        ),
+        Binding(
+            "x",
+            "stop_batch",
+            "Stop",
+            id="stop-batch",
+            tooltip="Stop the prediction of the file",
+        ),
         Binding(
             "y",
             "copy_error",
             "Copy error",
             id="copy-error",
-            show=False,
             tooltip="Copy the error text",
         ),
-        Binding("q", "app.quit", "Quit", id="quit", tooltip="Quit plexe-tui"),
+        Binding(
+            "d",
+            "delete",
+            "Delete",
+            id="delete",
+            tooltip="Delete the model on the server",
+        ),
+        Binding(
+            "d",
+            "cancel_build",
+            "Cancel build",
+            id="cancel-build",
+            tooltip="Ask the server to stop this build",
+        ),
+        Binding(
+            "f",
+            "forget",
+            "Forget",
+            id="forget",
+            tooltip="Remove the job from this app's list; the server keeps it",
+        ),
+        Binding(
+            "c",
+            "copy_id",
+            "Copy id",
+            id="copy-id",
+            show=False,
+            tooltip="Copy the model id, name:version",
+        ),
+        Binding(
+            "u",
+            "copy_curl",
+            "Copy curl",
+            id="copy-curl",
+            show=False,
+            tooltip="Copy the build request as a curl command, without the key",
+        ),
+        Binding(
+            "q", "app.quit", "Quit", id="quit", show=False, tooltip="Quit plexe-tui"
+        ),
     ]
 
     def __init__(self, key: str) -> None:
@@ -54,6 +160,9 @@ class DetailScreen(Screen[None]):
         self.key = key
         self.poller: Poller | None = None
         self.described = False
+        self.lineage: tuple[str | None, tuple[str, ...]] | None = None
+        self.actions = JobActions(self)
+        self.predictions = Predictions(self)
 
     @property
     def plexe(self) -> PlexeApp:
@@ -63,26 +172,63 @@ class DetailScreen(Screen[None]):
     def job(self) -> Job | None:
         return self.plexe.book.get(self.key)
 
+    @property
+    def on_this_server(self) -> bool:
+        """Whether the job ran on the server this app talks to."""
+        job = self.job
+        return job is not None and job.server == self.plexe.connection.server
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="detail"):
             yield Static(id="headline", markup=False)
-            yield ProgressBar(id="progress", total=100, show_eta=False)
-            yield Static(id="fields", markup=False)
-            yield Label("How the model was built", id="description-label")
-            yield Static(id="description", markup=False)
-            yield Label("Error (y copies it)", id="error-label")
+            with Horizontal(id="progress-row"):
+                yield ProgressBar(
+                    id="progress", total=100, show_eta=False, show_percentage=False
+                )
+                yield Static(id="progress-label", markup=False)
+            yield Label("Error (y copies it)", id="error-label", classes="section")
             yield TextArea(id="error", read_only=True, soft_wrap=True)
-            yield Static(id="poll-line", markup=False)
+            # Side by side on wide terminals (see WIDE_COLUMNS), else stacked.
+            with Horizontal(id="overview"):
+                with Vertical(id="request"):
+                    yield Static(id="fields", markup=False)
+                    with Horizontal(id="lineage-from", classes="lineage"):
+                        yield Label("Resubmitted from", classes="lineage-label")
+                        yield Horizontal(classes="lineage-links")
+                    with Horizontal(id="lineage-as", classes="lineage"):
+                        yield Label("Resubmitted as", classes="lineage-label")
+                        yield Horizontal(classes="lineage-links")
+                with Vertical(id="history"):
+                    yield Label("Status changes", id="timeline-label")
+                    yield Static(id="timeline", markup=False)
+            yield Label(
+                "How the model was built", id="description-label", classes="section"
+            )
+            yield Static(id="description", markup=False)
+            yield Label("Predict one row (i)", id="inference-label", classes="section")
+            yield InferenceForm(self.predictions.infer, id="inference")
+            yield Label("Predict a file (b)", id="batch-label", classes="section")
+            yield BatchPanel(id="batch")
+        yield Static(id="poll-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         job = self.job
         self.title = job.label if job else self.key
+        for selector in (
+            "#description",
+            "#description-label",
+            "#inference",
+            "#inference-label",
+            "#batch",
+            "#batch-label",
+        ):
+            self.query_one(selector).display = False
         self.plexe.jobs_changed.subscribe(self, self.on_jobs_changed)
         self.render_job()
 
-        if job is not None and job.server == self.plexe.connection.server:
+        if job is not None and self.on_this_server:
             interval = self.plexe.poller.interval
             if self.plexe.connection.is_local:
                 interval = LOCAL_DETAIL_INTERVAL
@@ -98,9 +244,15 @@ class DetailScreen(Screen[None]):
         # render_job ran before the poller existed, so the line was left empty.
         self.update_poll_line()
         self.set_interval(1.0, self.update_poll_line, name="clock")
-        self.query_one("#description").display = False
-        self.query_one("#description-label").display = False
+        self.load_completed_parts()
+
+    def load_completed_parts(self) -> None:
+        """Fetch the description and the model's inputs once the build completed."""
+        job = self.job
+        if job is None:
+            return
         self.fetch_description()
+        self.predictions.load(job)
 
     def fetch_description(self) -> None:
         """Ask the server once what a completed build chose and why."""
@@ -109,7 +261,7 @@ class DetailScreen(Screen[None]):
             self.described
             or job is None
             or job.status != "completed"
-            or job.server != self.plexe.connection.server
+            or not self.on_this_server
         ):
             return
         self.described = True
@@ -128,6 +280,14 @@ class DetailScreen(Screen[None]):
         self.query_one("#description", Static).update(render_description(body))
         self.query_one("#description").display = True
         self.query_one("#description-label").display = True
+
+    def show_predictions(self, available: bool) -> None:
+        """Show the inference form once the model's features are known."""
+        self.query_one("#inference").display = True
+        self.query_one("#inference-label").display = True
+        if not available:
+            self.query_one("#inference-buttons").display = False
+        self.refresh_bindings()
 
     def on_unmount(self) -> None:
         if self.poller is not None:
@@ -151,9 +311,10 @@ class DetailScreen(Screen[None]):
             self.poller.stop()
 
     def on_jobs_changed(self, keys: set[str]) -> None:
-        if self.key in keys:
+        job = self.job
+        if self.key in keys or (job is not None and self.lineage_changed(job)):
             self.render_job()
-            self.fetch_description()
+            self.load_completed_parts()
 
     def render_job(self) -> None:
         job = self.job
@@ -161,12 +322,14 @@ class DetailScreen(Screen[None]):
             self.query_one("#headline", Static).update(f"Unknown job {self.key}")
             return
 
-        self.query_one("#headline", Static).update(self.headline(job))
-        bar = self.query_one("#progress", ProgressBar)
-        bar.display = job.build_progress is not None
-        if job.build_progress is not None:
-            bar.update(progress=job.build_progress)
-        self.query_one("#fields", Static).update(self.field_table(job))
+        theme = self.app.current_theme
+        self.query_one("#headline", Static).update(headline(job, theme))
+        self.render_progress(job)
+        self.query_one("#fields", Static).update(
+            field_table(job, self.server_label(job), theme)
+        )
+        self.render_lineage(job)
+        self.query_one("#timeline", Static).update(timeline_table(job, theme))
 
         error = self.query_one("#error", TextArea)
         has_error = bool(job.error)
@@ -175,69 +338,73 @@ class DetailScreen(Screen[None]):
         if has_error and error.text != job.error:
             error.text = job.error or ""
         self.update_poll_line()
+        self.refresh_bindings()
 
-    def headline(self, job: Job) -> Text:
-        line = Text.assemble(
-            (f"{job.label}  ", "bold"), status_text(job.status, self.app.current_theme)
-        )
-        active = not is_terminal(job.status)
-        if job.phase and active:
-            line.append(f"  phase: {job.phase}")
-        total = job.planned_iterations or job.max_iterations
-        if job.iteration is not None and total and active:
-            line.append(f"  approach {job.iteration} of {total}")
-        if job.metric_value is not None or job.best_metric_value is not None:
-            line.append("  ")
-            line.append_text(metric_text(job))
-        return line
+    def render_progress(self, job: Job) -> None:
+        state = progress_state(job)
+        self.query_one("#progress-row").display = state is not None
+        if state is not None:
+            bar = self.query_one("#progress", ProgressBar)
+            bar.update(total=state.total, progress=state.done)
+            self.query_one("#progress-label", Static).update(state.label)
 
-    def field_table(self, job: Job) -> Table:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(overflow="fold")
-        server = (
-            self.plexe.connection.label
-            if job.server == self.plexe.connection.server
-            else job.server
-        )
-        rows: list[tuple[str, Any]] = [
-            ("Model", job.label),
-            ("Server", server),
-            ("Status", status_text(job.status, self.app.current_theme)),
-            ("Phase", job.phase),
-            ("Result", metric_text(job) if job.metric_value is not None else None),
-            ("Goal", job.goal),
-            ("Dataset", job.dataset),
-            ("Upload id", job.upload_id),
-            ("Input schema", _json(job.input_schema)),
-            ("Output schema", _json(job.output_schema)),
-            ("Metric", job.metric or "server default"),
-            ("Max iterations", job.max_iterations or "server default"),
-            ("Provider", job.provider or "server default"),
-            ("Created", absolute_time(job.created_at)),
-            ("Updated", absolute_time(job.updated_at)),
-            ("Resubmitted from", _parent_label(job.parent)),
-            ("Resubmitted as", self.children_text(job)),
-        ]
-        for name, value in rows:
-            if value is None or value == "":
-                value = "—"
-            table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
-        return table
+    def server_label(self, job: Job) -> str:
+        if job.server == self.plexe.connection.server:
+            return self.plexe.connection.label
+        return job.server
 
-    def children_text(self, job: Job) -> str | None:
-        """Return the labels of the builds resubmitted from this one."""
-        children = [
-            other.label
-            for other in self.plexe.book.ordered()
+    def lineage_of(self, job: Job) -> tuple[str | None, tuple[str, ...]]:
+        """Return the key of the parent and of the jobs resubmitted from this one."""
+        children = tuple(
+            other.key
+            for other in reversed(self.plexe.book.ordered())
             if other.parent == job.key
-        ]
-        return ", ".join(reversed(children)) or None
+        )
+        return job.parent, children
+
+    def lineage_changed(self, job: Job) -> bool:
+        return self.lineage_of(job) != self.lineage
+
+    def render_lineage(self, job: Job) -> None:
+        """Show the parent and the resubmitted builds as links; rebuild on change."""
+        lineage = self.lineage_of(job)
+        if lineage == self.lineage:
+            return
+        self.lineage = lineage
+        parent, children = lineage
+        self.fill_links("#lineage-from", [parent] if parent else [])
+        self.fill_links("#lineage-as", list(children))
+
+    def fill_links(self, row_id: str, keys: list[str]) -> None:
+        links = self.query_one(f"{row_id} .lineage-links", Horizontal)
+        links.remove_children()
+        widgets: list[Static | JobLink] = []
+        for key in keys:
+            other = self.plexe.book.get(key)
+            if other is None:
+                label = key.rsplit("@", 1)[0]
+                widgets.append(
+                    Static(
+                        Text(f"{label} (not in this app's list)", style="dim"),
+                        classes="lineage-missing",
+                    )
+                )
+            else:
+                widgets.append(JobLink(other))
+        if not widgets:
+            widgets.append(Static("—", classes="lineage-missing"))
+        links.mount_all(widgets)
+
+    @on(Button.Pressed, ".job-link")
+    def open_link(self, event: Button.Pressed) -> None:
+        event.stop()
+        if isinstance(event.button, JobLink):
+            self.app.push_screen(DetailScreen(event.button.key))
 
     def update_poll_line(self) -> None:
         job = self.job
         line = self.query_one("#poll-line", Static)
-        if job is not None and job.server != self.plexe.connection.server:
+        if job is not None and not self.on_this_server:
             line.update(
                 f"This build ran on {job.server}, and this app is connected to "
                 f"{self.plexe.connection.label}, so it is not polled. Start "
@@ -261,8 +428,52 @@ class DetailScreen(Screen[None]):
                 f"Updated {age} s ago; polling every {self.poller.interval:g} s."
             )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the actions that do not apply to this job now."""
+        job = self.job
+        if job is None:
+            return action in ("back", "quit")
+        if action == "refresh":
+            return self.on_this_server and not is_terminal(job.status)
+        if action in PREDICT_ACTIONS:
+            usable = job.status == "completed" and bool(self.predictions.features)
+            return usable and not self.predictions.batch_running
+        if action == "stop_batch":
+            return self.predictions.batch_running
+        if action == "copy_error":
+            return bool(job.error)
+        if action in ("delete", "cancel_build"):
+            offered = self.plexe.server_features.delete_models is not False
+            ended = is_terminal(job.status)
+            applies = ended if action == "delete" else not ended
+            return self.on_this_server and offered and applies
+        return True
+
     def action_back(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input) and focused.has_class("feature-input"):
+            # Escape leaves the form's field first, so typed values stay.
+            self.set_focus(None)
+            return
+        if self.predictions.batch_running:
+            self.ask_to_leave()
+            return
         self.dismiss()
+
+    def ask_to_leave(self) -> None:
+        def answered(choice: str | None) -> None:
+            if choice == "leave":
+                self.predictions.stop_batch()
+                self.dismiss()
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "A file is being predicted. Stop it and leave? The rows done so "
+                "far stay in the output file.",
+                [("stay", "Keep predicting"), ("leave", "Stop and leave")],
+            ),
+            answered,
+        )
 
     def action_refresh(self) -> None:
         if self.poller is not None:
@@ -276,17 +487,38 @@ class DetailScreen(Screen[None]):
 
         self.app.push_screen(BuildScreen(source=job))
 
+    def action_predict(self) -> None:
+        self.query_one(InferenceForm).focus_first()
+
+    def action_predict_file(self) -> None:
+        job = self.job
+        if job is not None:
+            self.predictions.pick_file(job)
+
+    def action_stop_batch(self) -> None:
+        self.predictions.stop_batch()
+
     def action_copy_error(self) -> None:
         job = self.job
         if job is not None and job.error:
             self.app.copy_to_clipboard(job.error)
             self.notify("Copied the error text.", markup=False)
 
+    def action_copy_id(self) -> None:
+        if (job := self.job) is not None:
+            self.actions.copy_id(job)
 
-def _json(value: dict[str, Any] | None) -> str | None:
-    return json.dumps(value) if value else None
+    def action_copy_curl(self) -> None:
+        if (job := self.job) is not None:
+            self.actions.copy_curl(job)
 
+    def action_forget(self) -> None:
+        if (job := self.job) is not None:
+            self.actions.forget(job)
 
-def _parent_label(key: str | None) -> str | None:
-    """Show a parent key (`name:version@server`) as `name:version`."""
-    return key.rsplit("@", 1)[0] if key else None
+    def action_delete(self) -> None:
+        if (job := self.job) is not None:
+            self.actions.delete(job)
+
+    def action_cancel_build(self) -> None:
+        self.action_delete()

@@ -177,6 +177,7 @@ class JobsScreen(Screen[None]):
         book = self.plexe.book
         changed = [job for key in keys if (job := book.get(key)) is not None]
         before = self.jobs.order
+        self.jobs.remove(key for key in keys if book.get(key) is None)
         self.jobs.update(changed)
         self.jobs.recompute(self.plexe.clock())
         if self.jobs.order == before:

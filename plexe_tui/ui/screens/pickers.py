@@ -51,13 +51,14 @@ class FilePickerScreen(ModalScreen[Path | None]):
         ),
     ]
 
-    def __init__(self, start: Path) -> None:
+    def __init__(self, start: Path, title: str = "Choose a dataset file") -> None:
         super().__init__()
         self.start = start
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker"):
-            yield Label("Choose a dataset file", classes="picker-title")
+            yield Label(self.title_text, classes="picker-title", markup=False)
             yield Static(str(self.start), id="picker-folder", markup=False)
             yield DataFileTree(self.start, id="picker-tree")
             yield Static(

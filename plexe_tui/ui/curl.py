@@ -1,0 +1,49 @@
+"""A job's build request written as a curl command, to run it again by hand.
+
+The API key never appears: the command reads it from the shell's
+`PLEXE_API_KEY` when it runs. A build on the local engine gets no key header,
+because the engine needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from urllib.parse import quote
+
+from plexe_tui.api import BuildRequest
+from plexe_tui.store import Job
+
+KEY_HEADER = "x-api-key: $PLEXE_API_KEY"
+
+
+def build_request_of(job: Job) -> BuildRequest:
+    """Return the request a job was started with, as far as the job records it."""
+    return BuildRequest(
+        goal=job.goal,
+        upload_id=job.upload_id,
+        input_schema=job.input_schema,
+        output_schema=job.output_schema,
+        metric=job.metric,
+        max_iterations=job.max_iterations,
+        provider=job.provider,
+    )
+
+
+def curl_command(job: Job, base_url: str, *, with_key: bool) -> str:
+    """Return a curl command that starts the same build at `base_url`.
+
+    The command spans lines joined by backslashes, for a POSIX shell. `-sS`
+    hides curl's progress meter but not its errors.
+    """
+    url = f"{base_url.rstrip('/')}/models/{quote(job.model_name, safe='')}"
+    body = json.dumps(build_request_of(job).to_body(), ensure_ascii=False)
+    parts = [
+        f"curl -sS -X POST {shlex.quote(url)}",
+        "-H 'content-type: application/json'",
+    ]
+    if with_key:
+        # Double quotes, so that the shell puts the key in when it runs.
+        parts.append(f'-H "{KEY_HEADER}"')
+    parts.append(f"-d {shlex.quote(body)}")
+    return " \\\n  ".join(parts)

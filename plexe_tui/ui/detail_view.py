@@ -1,0 +1,159 @@
+"""Renderables of the job detail: fields, progress and timeline.
+
+Server text (names, goals, errors, paths) goes into `Text` objects, never
+through markup.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.theme import Theme
+
+from plexe_tui.api import is_terminal
+from plexe_tui.store import Job
+from plexe_tui.ui.format import absolute_time, metric_text, parse_time, status_text
+
+# Width of the label column of the field grid and of the rows below it, so
+# that the lineage rows line up with the grid.
+LABEL_WIDTH = 16
+EMPTY = "—"
+
+
+@dataclass(frozen=True)
+class ProgressState:
+    """A progress bar's position and the words beside it."""
+
+    total: float
+    done: float
+    label: str
+
+
+def progress_state(job: Job) -> ProgressState | None:
+    """Return the bar for a build: percent, else approach k of n; None to hide it.
+
+    A failed or cancelled build has no bar, because its status and error
+    explain more.
+    """
+    if job.status in ("failed", "cancelled"):
+        return None
+    notes = []
+    active = not is_terminal(job.status)
+    if job.phase and active:
+        notes.append(f"phase: {job.phase}")
+    total = job.planned_iterations or job.max_iterations
+    if job.iteration is not None and total and active:
+        notes.append(f"approach {job.iteration} of {total}")
+
+    if job.build_progress is not None:
+        percent = max(0.0, min(100.0, job.build_progress))
+        label = "  ".join([f"{percent:.0f}%", *notes])
+        return ProgressState(total=100, done=percent, label=label)
+    if job.iteration is not None and total and active:
+        return ProgressState(
+            total=total, done=min(job.iteration, total), label="  ".join(notes)
+        )
+    if job.status == "completed":
+        return ProgressState(total=100, done=100, label="done")
+    return None
+
+
+def headline(job: Job, theme: Theme) -> Text:
+    """Return `name  status  metric`: the metric, or the best so far while it runs."""
+    line = Text.assemble((job.label, "bold"), "  ", status_text(job.status, theme))
+    metric = metric_text(job)
+    if metric.plain:
+        line.append("  ")
+        line.append_text(metric)
+    return line
+
+
+def field_table(job: Job, server_label: str, theme: Theme) -> Table:
+    """Return the grid of the request's fields and the build's result."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
+    table.add_column(overflow="fold")
+    ended = is_terminal(job.status)
+    rows: list[tuple[str, Any]] = [
+        ("Model", job.label),
+        ("Server", server_label),
+        ("Status", status_text(job.status, theme)),
+        ("Phase", job.phase),
+        ("Result" if ended else "Best so far", _result_text(job)),
+        ("Goal", job.goal),
+        ("Dataset", job.dataset),
+        ("Upload id", job.upload_id),
+        ("Input schema", _json(job.input_schema)),
+        ("Output schema", _json(job.output_schema)),
+        ("Metric", job.metric or "server default"),
+        ("Max iterations", job.max_iterations or "server default"),
+        ("Provider", job.provider or "server default"),
+        ("Created", absolute_time(job.created_at)),
+        ("Updated", absolute_time(job.updated_at)),
+    ]
+    for name, value in rows:
+        if value is None or value == "" or (isinstance(value, Text) and not value):
+            value = EMPTY
+        table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
+    return table
+
+
+def timeline_table(job: Job, theme: Theme) -> Table | Text:
+    """Return each status change with its time and the time since the previous one."""
+    if not job.history:
+        return Text(
+            f"Created {absolute_time(job.created_at)}. Status changes of this "
+            "build were not recorded: an earlier version of plexe-tui saved it.",
+            style="dim",
+        )
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(style="dim")
+    previous: str | None = None
+    for change in job.history:
+        table.add_row(
+            Text(absolute_time(change.at)),
+            status_text(change.status, theme),
+            Text(_since(previous, change.at)),
+        )
+        previous = change.at
+    return table
+
+
+def duration_text(seconds: float) -> str:
+    """Return a duration as `42 s`, `3 min 5 s` or `2 h 10 min`."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, rest = divmod(whole, 3600)
+    minutes = rest // 60
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def _since(previous: str | None, current: str) -> str:
+    start, end = parse_time(previous), parse_time(current)
+    if start is None or end is None:
+        return ""
+    return f"after {duration_text((end - start).total_seconds())}"
+
+
+def _result_text(job: Job) -> Text | None:
+    """Return the metric, or while the build runs the best one so far."""
+    if job.metric_value is not None:
+        return metric_text(job)
+    if job.best_metric_value is not None and not is_terminal(job.status):
+        name = job.best_metric_name or "metric"
+        return Text(f"{name} = {job.best_metric_value:.4g}")
+    return None
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value) if value else None

@@ -1,0 +1,143 @@
+"""Actions on one job from its detail screen: forget, delete or cancel, and copy.
+
+Each action that loses something asks the user to confirm first. Deleting
+and cancelling use `DELETE /models/{name}/{version}`, which the local engine
+offers and the hosted platform may not, so a 405 hides the action for the
+rest of the session.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from plexe_tui.api import ApiError, is_terminal
+from plexe_tui.api.errors import NotFoundError
+from plexe_tui.store import Job
+from plexe_tui.ui.connection import LOCAL_SERVER
+from plexe_tui.ui.curl import curl_command
+from plexe_tui.ui.screens.confirm import ChoiceScreen
+
+if TYPE_CHECKING:
+    from plexe_tui.ui.app import PlexeApp
+    from plexe_tui.ui.screens.detail import DetailScreen
+
+log = logging.getLogger(__name__)
+
+# The address the README gives an engine started by hand. A curl command for
+# a local build uses it when this app runs no local engine.
+DEFAULT_ENGINE_URL = "http://127.0.0.1:8765"
+
+
+class JobActions:
+    """Forget, delete, cancel and copy for the job of one detail screen."""
+
+    def __init__(self, screen: DetailScreen) -> None:
+        self.screen = screen
+
+    @property
+    def app(self) -> PlexeApp:
+        return self.screen.plexe
+
+    def forget(self, job: Job) -> None:
+        """Ask, then remove the job from this app's history."""
+        question = (
+            f"Forget {job.label}? It leaves this app's job list and jobs file. "
+            "Nothing changes on the server."
+        )
+
+        def answered(choice: str | None) -> None:
+            if choice != "forget":
+                return
+            self.app.forget_job(job.key)
+            self.app.notify(f"Forgot {job.label}.", markup=False)
+            self.screen.dismiss()
+
+        self.app.push_screen(
+            ChoiceScreen(question, [("forget", "Forget"), ("cancel", "Keep")]),
+            answered,
+        )
+
+    def delete(self, job: Job) -> None:
+        """Ask, then delete a finished model on the server, or cancel a build."""
+        if is_terminal(job.status):
+            question = (
+                f"Delete {job.label} on the server? Its trained model is removed "
+                "there for good, and the job leaves this app's job list."
+            )
+            choices = [("delete", "Delete on the server"), ("cancel", "Keep")]
+        else:
+            question = f"Cancel the build {job.label}? The server stops training it."
+            choices = [("delete", "Cancel the build"), ("cancel", "Keep building")]
+
+        def answered(choice: str | None) -> None:
+            if choice == "delete":
+                self.screen.run_worker(
+                    self.send_delete(job), name="delete", exclusive=True
+                )
+
+        self.app.push_screen(ChoiceScreen(question, choices), answered)
+
+    async def send_delete(self, job: Job) -> None:
+        """Send the DELETE and apply its outcome."""
+        ended = is_terminal(job.status)
+        try:
+            client = await self.app.connection.client()
+            await client.delete_model(job.model_name, job.model_version)
+        except ApiError as exc:
+            self.explain_delete_failure(job, exc)
+            return
+
+        self.app.server_features.delete_models = True
+        if ended:
+            log.info("Deleted %s on %s", job.label, job.server)
+            self.app.forget_job(job.key)
+            self.app.notify(f"Deleted {job.label} on the server.", markup=False)
+            self.screen.dismiss()
+        else:
+            log.info("Cancelled %s on %s", job.label, job.server)
+            self.app.notify(f"Asked the server to cancel {job.label}.", markup=False)
+            self.screen.action_refresh()
+
+    def explain_delete_failure(self, job: Job, exc: ApiError) -> None:
+        """Say why the DELETE failed; a 405 hides the action from now on."""
+        log.warning("DELETE of %s failed: %s", job.label, exc.message)
+        if exc.status_code == 405:
+            self.app.server_features.delete_models = False
+            self.screen.refresh_bindings()
+            message = (
+                "This server does not offer deleting models (405). Press f to "
+                f"forget {job.label} in this app."
+            )
+        elif isinstance(exc, NotFoundError):
+            message = (
+                f"The server has no {job.label} to delete ({exc.message}). Press "
+                "f to forget it in this app."
+            )
+        else:
+            message = f"Deleting {job.label} failed: {exc.message}"
+        self.app.notify(message, title="Delete", severity="error", markup=False)
+
+    def copy_id(self, job: Job) -> None:
+        """Copy `name:version`, the platform's model id."""
+        self.app.copy_to_clipboard(job.label)
+        self.app.notify(f"Copied the model id {job.label}.", markup=False)
+
+    def copy_curl(self, job: Job) -> None:
+        """Copy a curl command that starts the same build; the key stays out."""
+        connection = self.app.connection
+        base_url = job.server
+        if job.server == LOCAL_SERVER:
+            engine = connection.engine
+            base_url = (engine.base_url if engine else None) or DEFAULT_ENGINE_URL
+        keyless = job.server == LOCAL_SERVER or (
+            job.server == connection.server and not connection.api_key
+        )
+        self.app.copy_to_clipboard(curl_command(job, base_url, with_key=not keyless))
+        where = "the local engine" if job.server == LOCAL_SERVER else base_url
+        key_note = "" if keyless else " It reads the API key from PLEXE_API_KEY."
+        self.app.notify(
+            f"Copied a curl command that starts {job.model_name} again on "
+            f"{where}.{key_note}",
+            markup=False,
+        )

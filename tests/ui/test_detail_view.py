@@ -1,0 +1,73 @@
+"""The detail's renderables that need no screen: progress states and durations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plexe_tui.store import Job
+from plexe_tui.ui.detail_view import ProgressState, duration_text, progress_state
+
+
+def job_with(**fields: Any) -> Job:
+    return Job(
+        model_name="churn", model_version="1", server="local", goal="g", **fields
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"status": "building", "build_progress": 40.0, "iteration": 2},
+            ProgressState(100, 40.0, "40%"),
+        ),
+        (
+            {
+                "status": "building",
+                "build_progress": 40.0,
+                "phase": "search",
+                "iteration": 2,
+                "planned_iterations": 5,
+                "max_iterations": 9,
+            },
+            ProgressState(100, 40.0, "40%  phase: search  approach 2 of 5"),
+        ),
+        (
+            {"status": "building", "iteration": 7, "max_iterations": 5},
+            ProgressState(5, 5, "approach 7 of 5"),
+        ),
+        (
+            {"status": "building", "build_progress": 140.0},
+            ProgressState(100, 100.0, "100%"),
+        ),
+        ({"status": "completed", "phase": "done"}, ProgressState(100, 100, "done")),
+        (
+            {"status": "completed", "build_progress": 100.0, "iteration": 5},
+            ProgressState(100, 100.0, "100%"),
+        ),
+        ({"status": "building", "iteration": 2}, None),
+        ({"status": "pending"}, None),
+        ({"status": "cancelled", "build_progress": 30.0}, None),
+        ({"status": "paused_awaiting_feedback"}, None),
+    ],
+)
+def test_progress_state(fields: dict[str, Any], expected: ProgressState | None) -> None:
+    assert progress_state(job_with(**fields)) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (4.4, "4 s"),
+        (59.6, "1 min"),
+        (185, "3 min 5 s"),
+        (3600, "1 h"),
+        (7830, "2 h 10 min"),
+        (-3, "0 s"),
+    ],
+)
+def test_duration_text(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text
