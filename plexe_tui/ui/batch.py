@@ -332,10 +332,14 @@ class BatchPredictor:
             async with asyncio.TaskGroup() as group:
                 for index, body in enumerate(bodies):
                     group.create_task(predict(index, body))
-        except* ApiError as failures:
+        except ExceptionGroup as failures:
             # The first failure cancelled the other calls, so it alone explains
-            # why the run ends.
-            raise failures.exceptions[0] from None
+            # why the run ends. (A raise inside `except*` would be wrapped in a
+            # group again, so the group is unpacked here.)
+            first = failures.exceptions[0]
+            if isinstance(first, ApiError):
+                raise first from None
+            raise
         return results
 
     def _open_output(self, source: CsvSource, predictions: list[Prediction]) -> IO[str]:
