@@ -472,7 +472,7 @@ def with_top_level_line(text: str, line: str) -> str:
     """Return TOML text with `line` (`key = value`) replacing the key's top-level line.
 
     Only lines before the first table header are top level. A key written there
-    is replaced in place; otherwise the line goes just before the first table,
+    is replaced in place. Otherwise the line goes just before the first table,
     or at the end of a file without tables.
     """
     key = line.split("=", 1)[0].strip()

@@ -306,7 +306,7 @@ class JobStore:
 
         if not raw.strip():
             # This app never writes an empty file, so a crash or another
-            # program emptied it and its jobs are lost. The warning says so.
+            # program emptied it and its jobs are lost. The warning reports that.
             return self._set_aside("it is empty")
 
         tables = self.index.read(stamp)

@@ -301,8 +301,8 @@ class BatchPredictor:
     ) -> list[Prediction]:
         """Predict row by row after the batch route returned 404 or 405.
 
-        A 404 may also mean the model is gone; then `/infer` fails too and that
-        error ends the run, without recording that the route is missing.
+        A 404 may also mean that the model is gone. Then `/infer` fails too, and
+        that error ends the run without recording that the route is missing.
         """
         log.info("No batch endpoint (%s); predicting row by row", exc.message)
         predictions = await self._predict_rows(bodies)

@@ -415,8 +415,8 @@ class EngineSystem:
                 f"engine chose target {described['target']!r}, not {fold.target!r}"
             )
             return Outcome(None, seconds, message, details)
-        # The engine answers 422 to fields outside the model's input schema, such
-        # as constant columns the build left out, so only the schema's go out.
+        # The engine rejects fields outside the model's input schema with 422,
+        # such as constant columns the build left out, so only its fields are sent.
         features = fold.test_features[list(model["input_schema"])]
         outputs = self._predict(name, version, features)
         predictions = engine_predictions(fold.task, outputs, model, described)

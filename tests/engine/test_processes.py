@@ -39,7 +39,7 @@ def test_engine_responds_while_training(
     )
     engine.wait_for_phase("slow", slow, "search")
 
-    # Answers that arrive while the build still runs show that training does
+    # Responses that arrive while the build still runs show that training does
     # not hold up the server; how fast they come is measured by the benchmarks.
     for _ in range(10):
         assert engine.status("slow", slow)["status"] == "building"

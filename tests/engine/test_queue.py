@@ -76,7 +76,7 @@ def test_queue_positions_and_cancel(
 
     children = fresh_engine.training_process_ids()
     assert len(children) == 1
-    # DELETE answers once the training process has ended.
+    # DELETE responds only after the training process has ended.
     cancelled = fresh_engine.client.delete(f"/models/queued/{running}")
     assert cancelled.json()["status"] == "cancelled"
     assert not process_alive(children[0])

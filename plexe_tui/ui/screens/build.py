@@ -463,7 +463,7 @@ class BuildScreen(Screen[None]):
         )
 
     def target_task(self) -> str | None:
-        """Return the task the chosen or named target implies, if the data says."""
+        """Return the task the chosen or named target implies, if the data shows it."""
         model = self.query_one("#schema", SchemaEditor).model
         return model.task_of(self.target_column())
 
