@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,48 @@ from tests.ui.helpers import DATA_DIR
 # other tests bind on 127.0.0.1.
 SNAPSHOT_HOST = "127.0.0.77"
 SNAPSHOT_PORT = 48765
+
+# Two runs of the suite on one machine want the same fixed addresses; the
+# second waits this long for the first to release one, then fails.
+ADDRESS_WAIT_SECONDS = 15 * 60
+
+
+@contextmanager
+def address_claimed(host: str, port: int) -> Iterator[None]:
+    """Hold a machine-wide lock on a fixed test address while it is served.
+
+    The servers are module-scoped, so another run waits at most for one test
+    module, not for a whole run.
+    """
+    path = Path(tempfile.gettempdir()) / f"plexe-tui-tests-{host}-{port}.lock"
+    deadline = time.monotonic() + ADDRESS_WAIT_SECONDS
+    with path.open("a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"Another test run kept {host}:{port} for "
+                        f"{ADDRESS_WAIT_SECONDS} s; let it finish and run again."
+                    ) from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def served_at(server: FakePlatform, host: str, port: int) -> Iterator[FakePlatform]:
+    """Serve a fake platform at a fixed address, claimed for this run."""
+    with address_claimed(host, port):
+        server.start(host=host, port=port)
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture
@@ -39,15 +85,11 @@ def dataset_file(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def snapshot_server() -> Iterator[FakePlatform]:
     """A fake platform at a fixed address, for screens that show the server URL."""
-    server = FakePlatform()
-    server.start(host=SNAPSHOT_HOST, port=SNAPSHOT_PORT)
-    try:
+    with served_at(FakePlatform(), SNAPSHOT_HOST, SNAPSHOT_PORT) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -138,15 +180,12 @@ SECOND_SNAPSHOT_HOST = "127.0.0.78"
 SECOND_SNAPSHOT_PORT = 48766
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def second_snapshot_server() -> Iterator[FakePlatform]:
     """Another fake platform at a fixed address, with no API key."""
-    server = FakePlatform(api_key=None)
-    server.start(host=SECOND_SNAPSHOT_HOST, port=SECOND_SNAPSHOT_PORT)
-    try:
+    platform = FakePlatform(api_key=None)
+    with served_at(platform, SECOND_SNAPSHOT_HOST, SECOND_SNAPSHOT_PORT) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
