@@ -28,11 +28,6 @@ def _labels(predictions: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _average(task: Task) -> str:
-    # Multiclass f1, precision and recall are macro averages over the classes.
-    return "binary" if task == "binary" else "macro"
-
-
 def _class_range(predictions: np.ndarray) -> list[int]:
     return list(range(predictions.shape[1]))
 
@@ -45,49 +40,33 @@ def _balanced_accuracy(y: np.ndarray, predictions: np.ndarray, task: Task) -> fl
     return float(sk.balanced_accuracy_score(y, _labels(predictions)))
 
 
-def _f1(y: np.ndarray, predictions: np.ndarray, task: Task) -> float:
-    return float(
-        sk.f1_score(
-            y,
-            _labels(predictions),
-            average=_average(task),
-            labels=_class_range(predictions) if task != "binary" else None,
-            zero_division=0,
+def _class_score(scorer: Callable[..., float], *, macro: bool = False) -> ScoreFunction:
+    """Return a score of predicted labels, a macro average when multiclass.
+
+    Binary tasks score the positive class unless `macro` asks for the mean over
+    every class. Listing every class of the plan keeps a class that no fold
+    predicted in the average, as a zero.
+    """
+
+    def class_score(y: np.ndarray, predictions: np.ndarray, task: Task) -> float:
+        binary = task == "binary" and not macro
+        return float(
+            scorer(
+                y,
+                _labels(predictions),
+                average="binary" if binary else "macro",
+                labels=None if binary else _class_range(predictions),
+                zero_division=0,
+            )
         )
-    )
+
+    return class_score
 
 
-def _f1_macro(y: np.ndarray, predictions: np.ndarray, task: Task) -> float:
-    labels = _class_range(predictions)
-    return float(
-        sk.f1_score(
-            y, _labels(predictions), average="macro", labels=labels, zero_division=0
-        )
-    )
-
-
-def _precision(y: np.ndarray, predictions: np.ndarray, task: Task) -> float:
-    return float(
-        sk.precision_score(
-            y,
-            _labels(predictions),
-            average=_average(task),
-            labels=_class_range(predictions) if task != "binary" else None,
-            zero_division=0,
-        )
-    )
-
-
-def _recall(y: np.ndarray, predictions: np.ndarray, task: Task) -> float:
-    return float(
-        sk.recall_score(
-            y,
-            _labels(predictions),
-            average=_average(task),
-            labels=_class_range(predictions) if task != "binary" else None,
-            zero_division=0,
-        )
-    )
+_f1 = _class_score(sk.f1_score)
+_f1_macro = _class_score(sk.f1_score, macro=True)
+_precision = _class_score(sk.precision_score)
+_recall = _class_score(sk.recall_score)
 
 
 def _roc_auc(y: np.ndarray, predictions: np.ndarray, task: Task) -> float:
