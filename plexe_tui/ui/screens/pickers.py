@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -31,8 +32,11 @@ class DataFileTree(DirectoryTree):
         ]
 
 
-class FilePickerScreen(ModalScreen[Path | None]):
-    """Browse folders and choose a CSV or JSON file; escape returns None."""
+Choice = TypeVar("Choice")
+
+
+class PickerScreen(ModalScreen[Choice | None], Generic[Choice]):
+    """A modal that returns what the user chose, or None when escape closes it."""
 
     BINDINGS = [
         Binding(
@@ -42,6 +46,16 @@ class FilePickerScreen(ModalScreen[Path | None]):
             id="cancel",
             tooltip="Close without choosing",
         ),
+    ]
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class FilePickerScreen(PickerScreen[Path]):
+    """Browse folders and choose a CSV or JSON file; escape returns None."""
+
+    BINDINGS = [
         Binding(
             "backspace",
             "parent",
@@ -78,22 +92,9 @@ class FilePickerScreen(ModalScreen[Path | None]):
         tree.path = parent
         self.query_one("#picker-folder", Static).update(str(parent))
 
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
-
-class UploadPickerScreen(ModalScreen[str | None]):
+class UploadPickerScreen(PickerScreen[str]):
     """Choose one of the server's uploads; escape returns None."""
-
-    BINDINGS = [
-        Binding(
-            "escape",
-            "dismiss_none",
-            "Cancel",
-            id="cancel",
-            tooltip="Close without choosing",
-        ),
-    ]
 
     def __init__(self, uploads: list[UploadInfo], now: datetime) -> None:
         """`now` is the time the Created column counts back from."""
@@ -129,6 +130,3 @@ class UploadPickerScreen(ModalScreen[str | None]):
     @on(DataTable.RowSelected)
     def row_selected(self, event: DataTable.RowSelected) -> None:
         self.dismiss(None if event.row_key.value is None else str(event.row_key.value))
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
