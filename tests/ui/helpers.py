@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -207,6 +208,22 @@ async def open_new_form(pilot: Pilot[Any]) -> BuildScreen:
     screen = pilot.app.screen
     assert isinstance(screen, BuildScreen)
     return screen
+
+
+@asynccontextmanager
+async def open_form(
+    base_url: str, config_dir: Path, dataset: Path | None = None, **app_options: Any
+) -> AsyncIterator[tuple[Pilot[Any], BuildScreen]]:
+    """Run the app, open a new build form and, when given, enter `dataset`.
+
+    `app_options` go to `make_app`.
+    """
+    app = make_app(base_url, config_dir, **app_options)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_new_form(pilot)
+        if dataset is not None:
+            await enter_value(pilot, "dataset", str(dataset))
+        yield pilot, screen
 
 
 async def enter_value(pilot: Pilot[Any], field_id: str, text: str) -> None:

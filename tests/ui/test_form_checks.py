@@ -10,11 +10,9 @@ from textual.widgets import Button
 
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
-    TERMINAL_SIZE,
     enter_value,
     field_error,
-    make_app,
-    open_new_form,
+    open_form,
 )
 
 ITERATIONS = "Enter a whole number from 1 to 50."
@@ -81,9 +79,7 @@ async def test_field_rule_shown(
     edits: list[str],
     expected: str,
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         for text in edits:
             await enter_value(pilot, field_id, text)
 
@@ -118,11 +114,7 @@ async def test_dataset_preview_rule_shown(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(path))
-
+    async with open_form(platform.url, config_dir, path) as (pilot, screen):
         assert field_error(pilot, "dataset") == expected
         assert not screen.query_one("#preview").display
 
@@ -131,11 +123,7 @@ async def test_dataset_missing_file_shown(
     platform: FakePlatform, config_dir: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "gone" / "churn.csv"
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(path))
-
+    async with open_form(platform.url, config_dir, path) as (pilot, _):
         assert (
             field_error(pilot, "dataset") == f"File not found: {path}. Check the path."
         )
@@ -144,9 +132,7 @@ async def test_dataset_missing_file_shown(
 async def test_dataset_folder_shown(
     platform: FakePlatform, config_dir: Path, tmp_path: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "dataset", f"{tmp_path}/")
 
         assert field_error(pilot, "dataset") == (
@@ -159,11 +145,7 @@ async def test_dataset_not_regular_file(
 ) -> None:
     fifo = tmp_path / "stream.csv"
     os.mkfifo(fifo)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(fifo))
-
+    async with open_form(platform.url, config_dir, fifo) as (pilot, _):
         assert field_error(pilot, "dataset") == (
             f"{fifo} is not a regular file; choose a CSV or JSON file."
         )
@@ -174,9 +156,7 @@ async def test_submit_follows_validity(
 ) -> None:
     empty_csv = tmp_path / "empty.csv"
     empty_csv.write_bytes(b"")
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, screen):
         submit = screen.query_one("#submit", Button)
         assert submit.disabled
 

@@ -18,7 +18,7 @@ from tests.ui.helpers import (
     field_note,
     form_values,
     make_app,
-    open_new_form,
+    open_form,
     row_cells,
     settle,
     shown_content,
@@ -34,11 +34,7 @@ SUMMARY = (
 async def test_preview_summary_line(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
-
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, screen):
         assert screen.query_one("#preview").display
         assert shown_content(pilot, "#preview-summary") == SUMMARY
         assert field_error(pilot, "dataset") is None
@@ -47,10 +43,7 @@ async def test_preview_summary_line(
 async def test_preview_first_rows(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (_, screen):
         table = screen.query_one("#preview-rows", DataTable)
         first_row = [str(cell) for cell in table.get_row_at(0)]
         headers = [str(column.label) for column in table.ordered_columns]
@@ -66,10 +59,7 @@ async def test_preview_first_rows(
 async def test_preview_header_shows_types(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (_, screen):
         lines = widget_text(screen.query_one("#preview-rows", DataTable)).splitlines()
 
         assert lines[0].split()[:2] == ["mean", "radius"]
@@ -80,10 +70,7 @@ async def test_preview_header_shows_types(
 async def test_preview_columns_table(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (_, screen):
         editor = screen.query_one("#schema", SchemaEditor)
 
         assert editor.row_count == 31
@@ -122,10 +109,7 @@ async def test_preview_other_formats(
 ) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(path))
+    async with open_form(platform.url, config_dir, path) as (pilot, screen):
         summary_text = shown_content(pilot, "#preview-summary") or ""
         editor = screen.query_one("#schema", SchemaEditor)
 
@@ -138,10 +122,7 @@ async def test_preview_follows_new_file(
 ) -> None:
     other = tmp_path / "flights.tsv"
     other.write_text("carrier\tdelay\nAA\t12\n", encoding="utf-8")
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, screen):
         await enter_value(pilot, "dataset", str(other))
         editor = screen.query_one("#schema", SchemaEditor)
 
@@ -152,10 +133,7 @@ async def test_preview_follows_new_file(
 async def test_preview_hidden_without_file(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, screen):
         await enter_value(pilot, "dataset", "upl-42")
 
         assert not screen.query_one("#preview").display

@@ -17,11 +17,9 @@ from plexe_tui.ui.screens.pickers import (
 )
 from tests.fake_platform import FAKE_API_KEY, FakePlatform
 from tests.ui.helpers import (
-    TERMINAL_SIZE,
     enter_value,
     form_values,
-    make_app,
-    open_new_form,
+    open_form,
     row_cells,
     settle,
     shown_content,
@@ -79,9 +77,7 @@ async def test_browse_opens_dataset_folder(
     platform: FakePlatform, config_dir: Path, tmp_path: Path
 ) -> None:
     folder = data_folder(tmp_path)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "dataset", str(folder / "churn.csv"))
         picker = await open_file_picker(pilot)
         tree = picker.query_one(DataFileTree)
@@ -96,9 +92,7 @@ async def test_browse_keys_fill_dataset(
     platform: FakePlatform, config_dir: Path, tmp_path: Path
 ) -> None:
     folder = data_folder(tmp_path)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "dataset", str(folder / "churn.csv"))
         await open_file_picker(pilot)
         await pilot.press("down", "down", "down", "enter")
@@ -113,9 +107,7 @@ async def test_browse_escape_keeps_dataset(
     platform: FakePlatform, config_dir: Path, tmp_path: Path
 ) -> None:
     folder = data_folder(tmp_path)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "dataset", str(folder / "churn.csv"))
         await open_file_picker(pilot)
         await pilot.press("down", "escape")
@@ -129,9 +121,7 @@ async def test_browse_backspace_goes_up(
     platform: FakePlatform, config_dir: Path, tmp_path: Path
 ) -> None:
     folder = data_folder(tmp_path)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "dataset", str(folder / "archive"))
         picker = await open_file_picker(pilot)
         start = picker.start
@@ -150,9 +140,7 @@ async def test_upload_list_picks_upload(
 ) -> None:
     folder = data_folder(tmp_path)
     await upload_files(platform, [folder / "churn.csv", folder / "prices.jsonl"])
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await pilot.press("ctrl+l")
         await settle(pilot)
         picker = pilot.app.screen
@@ -178,9 +166,7 @@ async def test_upload_list_picks_upload(
 async def test_upload_list_empty_status(
     platform: FakePlatform, config_dir: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await pilot.press("ctrl+l")
         await settle(pilot)
 
@@ -199,9 +185,7 @@ async def test_upload_list_error_status(
         status=500,
         json={"error": {"code": "internal", "message": "Upload index offline."}},
     )
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await pilot.press("ctrl+l")
         await settle(pilot)
 

@@ -11,14 +11,12 @@ from textual.pilot import Pilot
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
-    TERMINAL_SIZE,
     enter_value,
     field_error,
     field_note,
     form_values,
     job_table,
-    make_app,
-    open_new_form,
+    open_form,
     row_cells,
     write_jobs,
 )
@@ -55,10 +53,7 @@ def schema_field(pilot: Pilot[Any], field_id: str) -> dict[str, str]:
 async def test_target_key_writes_schemas(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         editor = await focus_columns(pilot)
         await pilot.press("ctrl+end", "t")
         input_schema = schema_field(pilot, "input_schema")
@@ -76,10 +71,7 @@ async def test_target_key_writes_schemas(
 async def test_target_key_twice_unsets(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         editor = await focus_columns(pilot)
         await pilot.press("ctrl+end", "t", "t")
         values = form_values(pilot)
@@ -92,10 +84,7 @@ async def test_target_key_twice_unsets(
 async def test_exclude_key_drops_column(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         editor = await focus_columns(pilot)
         await pilot.press("down", "x")
         input_schema = schema_field(pilot, "input_schema")
@@ -109,10 +98,7 @@ async def test_exclude_key_drops_column(
 async def test_type_key_cycles_type(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         editor = await focus_columns(pilot)
         await pilot.press("c")
         after_one = row_cells(editor, "mean radius")[1]
@@ -129,10 +115,7 @@ async def test_type_key_cycles_type(
 async def test_typed_schemas_set_roles(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, screen):
         await enter_value(pilot, "output_schema", '{"diagnosis": "bool"}')
         await enter_value(
             pilot, "input_schema", '{"mean radius": "int", "mean texture": "float"}'
@@ -148,10 +131,7 @@ async def test_typed_schemas_set_roles(
 async def test_invalid_schema_keeps_table(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         editor = await focus_columns(pilot)
         await pilot.press("ctrl+end", "t")
         before = [row_cells(editor, c.name) for c in editor.model.columns]
@@ -170,11 +150,7 @@ async def test_invalid_schema_keeps_table(
 async def test_name_suggested_from_file(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
-
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         assert form_values(pilot)["model_name"] == "breast-cancer"
         assert field_note(pilot, "model_name") == "Suggested from the file name."
 
@@ -182,10 +158,7 @@ async def test_name_suggested_from_file(
 async def test_name_note_gone_after_edit(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         await enter_value(pilot, "model_name", "tumours")
 
         assert field_note(pilot, "model_name") is None
@@ -194,9 +167,7 @@ async def test_name_note_gone_after_edit(
 async def test_typed_name_not_replaced(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "model_name", "tumours")
         await enter_value(pilot, "dataset", str(dataset_file))
 
@@ -215,11 +186,7 @@ async def test_name_in_job_list_note(
             job_table("breast-cancer", "1", "http://127.0.0.1:9", status="failed"),
         ],
     )
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
-
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         assert field_note(pilot, "model_name") == (
             "breast-cancer is already in the job list (2 builds); this build "
             "becomes a new version of it."
@@ -229,10 +196,7 @@ async def test_name_in_job_list_note(
 async def test_goal_note_names_target(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, screen):
         await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
         editor = screen.query_one("#schema", SchemaEditor)
 
@@ -245,10 +209,7 @@ async def test_goal_note_names_target(
 async def test_goal_note_no_match(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         await enter_value(pilot, "goal", "predict whether the tumour is cancerous")
 
         assert field_note(pilot, "goal") == NO_TARGET_NOTE
@@ -257,9 +218,7 @@ async def test_goal_note_no_match(
 async def test_goal_note_gone_without_dataset(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "goal", "predict the diagnosis")
         await enter_value(pilot, "dataset", str(dataset_file))
         await enter_value(pilot, "dataset", "")
@@ -272,9 +231,7 @@ async def test_goal_note_gone_for_bad_file(
 ) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "goal", "predict the diagnosis")
         await enter_value(pilot, "dataset", str(dataset_file))
         await enter_value(pilot, "dataset", str(empty))
@@ -285,10 +242,7 @@ async def test_goal_note_gone_for_bad_file(
 async def test_metric_filled_for_target(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
 
         assert form_values(pilot)["metric"] == "roc_auc"
@@ -300,10 +254,7 @@ async def test_metric_filled_for_target(
 async def test_metric_follows_target(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await enter_value(pilot, "dataset", str(dataset_file))
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
         await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
         await enter_value(pilot, "goal", "Estimate the mean area of each tumour")
 
@@ -318,9 +269,7 @@ async def test_metric_follows_target(
 async def test_typed_metric_kept(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, _):
         await enter_value(pilot, "metric", "accuracy")
         await enter_value(pilot, "dataset", str(dataset_file))
         await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")

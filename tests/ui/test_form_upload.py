@@ -20,6 +20,7 @@ from tests.ui.helpers import (
     enter_value,
     form_values,
     make_app,
+    open_form,
     open_new_form,
     submit_status,
     wait_for_screen,
@@ -116,9 +117,7 @@ async def test_upload_cancel_keeps_form(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
     platform.respond("PUT", "/storage/upl-1", delay=HELD_SECONDS)
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        screen = await open_new_form(pilot)
+    async with open_form(platform.url, config_dir) as (pilot, screen):
         await enter_value(pilot, "goal", GOAL)
         await enter_value(pilot, "dataset", str(dataset_file))
         typed = form_values(pilot)
