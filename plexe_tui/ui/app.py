@@ -436,6 +436,7 @@ def create_app(settings: AppSettings) -> PlexeApp:
             config=loaded.settings,
             config_warnings=[*settings.config_warnings, *loaded.warnings],
         )
-    store = JobStore(settings.config_dir / "jobs.toml")
+    max_jobs = (settings.config or Settings()).max_jobs
+    store = JobStore(settings.config_dir / "jobs.toml", max_jobs=max_jobs)
     connection = make_connection(settings, settings.base_url, settings.api_key)
     return PlexeApp(settings, JobBook(store), connection)
