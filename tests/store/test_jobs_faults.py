@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -126,7 +128,10 @@ class ForkedWriters:
         while b"\n" not in self._pending:
             left = deadline - time.monotonic()
             ready, _, _ = select.select([descriptor], [], [], max(0.0, left))
-            assert ready, f"no line from the fork server in {WRITER_TIMEOUT} s"
+            assert ready, (
+                f"no line from the fork server in {WRITER_TIMEOUT} s; "
+                f"unfinished line: {self._pending!r}"
+            )
             chunk = os.read(descriptor, 4096)
             assert chunk, "the fork server exited"
             self._pending += chunk
@@ -178,6 +183,37 @@ def test_killed_writers_lose_nothing(jobs_path: Path) -> None:
     # moment a non-atomic save would have left a half-written jobs file.
     assert cut_short > 0
     assert list(jobs_path.parent.glob("*.corrupt-*")) == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_writer_lines_are_single_writes(jobs_path: Path, tmp_path: Path) -> None:
+    """Each line of a writer is one write call, even with Python unbuffered.
+
+    Were a line split in two calls, a writer killed between them would join
+    its line to the fork server's next one, and the kill loop would wait for a
+    line that never comes.
+    """
+    trace = tmp_path / "writes.trace"
+    command = [
+        *("strace", "-f", "-e", "trace=write", "-e", "signal=none"),
+        *("-o", str(trace), sys.executable, "-u"),
+        *("-m", "tests.store.jobs_writer", "run", str(jobs_path), "w", "3"),
+    ]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=WRITER_TIMEOUT,
+    )
+    if done.returncode != 0 and "ptrace" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+
+    writes = re.findall(r'write\(1, "(.*?)", \d+\)', trace.read_text("utf-8"))
+    assert writes == ["ready\\n", "saved w-0\\n", "saved w-1\\n", "saved w-2\\n"]
 
 
 def test_save_removes_temp_files_of_killed_writers(jobs_path: Path) -> None:
