@@ -329,7 +329,9 @@ class _Reader:
             or not MAX_JOBS_MIN <= value <= MAX_JOBS_MAX
         ):
             self.warn(
-                "max_jobs", value, f"a whole number from {MAX_JOBS_MIN} to {MAX_JOBS_MAX}"
+                "max_jobs",
+                value,
+                f"a whole number from {MAX_JOBS_MIN} to {MAX_JOBS_MAX}",
             )
             return DEFAULT_MAX_JOBS
         return value
@@ -422,8 +424,9 @@ version = {FORMAT_VERSION}
 # the app polls the local engine every 2 s and other servers every 15 s.
 # poll_interval = 15
 
-# Jobs kept in the jobs file, from {MAX_JOBS_MIN} to {MAX_JOBS_MAX}. Beyond it the oldest
-# finished builds are left out of the file; unfinished ones are always kept.
+# Jobs kept in the jobs file, from {MAX_JOBS_MIN} to {MAX_JOBS_MAX}. Beyond it
+# the oldest finished builds are left out of the file; unfinished builds are
+# always kept.
 # max_jobs = {DEFAULT_MAX_JOBS}
 
 # "dark", "light", or any Textual theme, e.g. "nord" (ctrl+p, then Theme,

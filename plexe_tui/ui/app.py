@@ -302,7 +302,7 @@ class PlexeApp(App[None]):
     async def on_unmount(self) -> None:
         self.servers.stop()
         if self._save_pending or self._saving:
-            self.book.store.save(self.book.snapshot(), set(self.book.forgotten))
+            self.book.store.save(self.book.snapshot(), dict(self.book.forgotten))
         await self.servers.close()
 
     def _open_connection(self) -> None:
@@ -352,6 +352,12 @@ class PlexeApp(App[None]):
         self.jobs_changed.publish({job.key for job in jobs})
         self.servers.follow_active()
 
+    def take_forgotten_from_disk(self) -> None:
+        """Remove the jobs that another app instance forgot, per the jobs file."""
+        removed = self.book.take_forgotten(self.book.store.forgotten)
+        if removed:
+            self.jobs_changed.publish(removed)
+
     def request_save(self) -> None:
         """Write the jobs file off the UI's path; saves never overlap."""
         self._save_pending = True
@@ -364,13 +370,14 @@ class PlexeApp(App[None]):
             while self._save_pending:
                 self._save_pending = False
                 snapshot = self.book.snapshot()
-                forget = set(self.book.forgotten)
+                forget = dict(self.book.forgotten)
                 started = time.monotonic()
                 from_disk = await asyncio.to_thread(
                     self.book.store.save, snapshot, forget
                 )
                 took = time.monotonic() - started
                 self.take_jobs_from_disk(from_disk)
+                self.take_forgotten_from_disk()
                 if took > SLOW_SAVE_SECONDS and self._save_pending:
                     # Encoding TOML holds the GIL, so back-to-back saves of a
                     # long history would slow every key press. Later changes
