@@ -333,6 +333,8 @@ class JobStore:
         self._unreadable: list[Any] = []
         self._disk: _DiskState | None = None
         self.forgotten: dict[str, str] = {}
+        self.warnings: list[str] = []
+        """Problems that saves found with the file, for the app to show once."""
 
     def load(self) -> LoadResult:
         """Read every job; move an unreadable file aside and return a warning."""
@@ -352,22 +354,9 @@ class JobStore:
         if copy is not None:
             return self._read_jobs(copy.tables, copy.forgotten, stamp)
 
-        try:
-            document = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            return self._set_aside(f"it is not valid TOML ({exc})")
-
-        if "version" not in document:
-            return self._set_aside(
-                "it has no format version, so it is not a plexe-tui jobs file"
-            )
-
-        version = document.get("version")
-        if version != FORMAT_VERSION:
-            return self._set_aside(
-                f"its format version is {version!r}, "
-                f"and this app reads {FORMAT_VERSION}"
-            )
+        document = _parse_document(raw)
+        if isinstance(document, str):
+            return self._set_aside(document)
 
         tables = document.get("jobs", [])
         forgotten = document.get(FORGOTTEN_TABLE, {})
@@ -478,7 +467,13 @@ class JobStore:
             return stamp, handle.read()
 
     def _read_quietly(self) -> _DiskState | LoadResult:
-        """Read the file for a merge; an unreadable file counts as empty."""
+        """Read the file for a merge; an unreadable file counts as empty.
+
+        A file that is there but cannot be read (another program or a hand
+        edit broke it while the app ran) is moved aside first, as `load`
+        does, and its warning is added to `warnings`. A file that cannot be
+        opened at all is left for the write to report.
+        """
         try:
             with self.path.open("rb") as handle:
                 stamp = FileStamp.of(os.fstat(handle.fileno()))
@@ -490,16 +485,15 @@ class JobStore:
             return LoadResult(jobs=[])
 
         if copy is None:
-            try:
-                document = tomllib.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return LoadResult(jobs=[])
-            if document.get("version") != FORMAT_VERSION:
-                return LoadResult(jobs=[])
+            document = _parse_document(raw)
+            if isinstance(document, str):
+                return self._set_aside_while_saving(document)
             tables = document.get("jobs", [])
             forgotten = document.get(FORGOTTEN_TABLE, {})
         else:
             tables, forgotten = copy.tables, copy.forgotten
+        if not isinstance(tables, list):
+            return self._set_aside_while_saving(NOT_A_LIST)
         jobs, unreadable, _ = _parse_tables(tables)
         return LoadResult(
             jobs=jobs, unreadable=unreadable, forgotten=_read_forgotten(forgotten)
@@ -507,7 +501,7 @@ class JobStore:
 
     def _read_jobs(self, tables: Any, forgotten: Any, stamp: FileStamp) -> LoadResult:
         if not isinstance(tables, list):
-            return self._set_aside("its `jobs` entry is not a list of tables")
+            return self._set_aside(NOT_A_LIST)
 
         jobs, unreadable, reasons = _parse_tables(tables)
         keys = _read_forgotten(forgotten)
@@ -528,11 +522,25 @@ class JobStore:
             jobs=jobs, unreadable=unreadable, warning=warning, forgotten=dict(keys)
         )
 
+    def _set_aside_while_saving(self, reason: str) -> LoadResult:
+        """Move the unreadable file aside during a save, and keep its warning."""
+        result = self._set_aside(reason)
+        if result.warning is not None:
+            self.warnings.append(
+                f"{result.warning} The app wrote the jobs it had in memory to a "
+                "new file."
+            )
+        return result
+
+    def take_warnings(self) -> list[str]:
+        """Return and clear the warnings of saves that found the file unreadable."""
+        warnings, self.warnings = self.warnings, []
+        return warnings
+
     def _set_aside(self, reason: str) -> LoadResult:
         """Rename the unreadable file so that nothing overwrites it."""
         self.index.remove()
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        aside = _aside_path(self.path)
         try:
             self.path.replace(aside)
         except OSError as exc:
@@ -546,6 +554,41 @@ class JobStore:
             jobs=[],
             warning=f"Cannot read {self.path}: {reason}. It was moved to {aside.name}.",
         )
+
+
+NOT_A_LIST = "its `jobs` entry is not a list of tables"
+
+
+def _parse_document(raw: bytes) -> dict[str, Any] | str:
+    """Return the parsed jobs file, or why it is not one as a clause for the user."""
+    if not raw.strip():
+        return "it is empty"
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return f"it is not valid TOML ({exc})"
+
+    if "version" not in document:
+        return "it has no format version, so it is not a plexe-tui jobs file"
+    version = document["version"]
+    if version != FORMAT_VERSION:
+        return f"its format version is {version!r}, and this app reads {FORMAT_VERSION}"
+    return document
+
+
+def _aside_path(path: Path) -> Path:
+    """Return a free name for an unreadable file: `<name>.corrupt-<UTC time>`.
+
+    Two files set aside within one second get `-2`, `-3` and so on, so
+    neither replaces the other.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 2
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+        number += 1
+    return aside
 
 
 def _nth_table_offset(raw: bytes, count: int) -> int | None:

@@ -378,6 +378,8 @@ class PlexeApp(App[None]):
                 took = time.monotonic() - started
                 self.take_jobs_from_disk(from_disk)
                 self.take_forgotten_from_disk()
+                for warning in self.book.store.take_warnings():
+                    self.warn_about_jobs_file(warning)
                 if took > SLOW_SAVE_SECONDS and self._save_pending:
                     # Encoding TOML holds the GIL, so back-to-back saves of a
                     # long history would slow every key press. Later changes

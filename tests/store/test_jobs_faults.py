@@ -329,6 +329,62 @@ def test_unreadable_file_moved_aside(
     assert not jobs_path.exists()
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(b"", "it is empty", id="empty"),
+        pytest.param(b'version = 1\n[[jobs]\nname = "x', "not valid TOML", id="cut"),
+        pytest.param(FOREIGN_TOML.encode(), "not a plexe-tui jobs file", id="foreign"),
+        pytest.param(b"version = 3\njobs = []\n", "format version is 3", id="newer"),
+        pytest.param(b'version = 1\njobs = "x"\n', "not a list", id="not-a-list"),
+    ],
+)
+def test_save_sets_aside_unreadable_file(
+    jobs_path: Path, content: bytes, reason: str
+) -> None:
+    """A file broken while the app runs is kept aside, not overwritten."""
+    store = JobStore(jobs_path)
+    store.save([job("a")])
+    jobs_path.write_bytes(content)
+
+    store.save([job("a"), job("b")])
+
+    assert file_names(jobs_path) == {"a", "b"}
+    (aside,) = jobs_path.parent.glob("jobs.toml.corrupt-*")
+    assert aside.read_bytes() == content
+    (warning,) = store.take_warnings()
+    assert reason in warning
+    assert aside.name in warning
+    assert "wrote the jobs it had in memory to a new file" in warning
+    assert store.take_warnings() == []
+
+
+def test_save_after_aside_is_quiet(jobs_path: Path) -> None:
+    store = JobStore(jobs_path)
+    store.save([job("a")])
+    jobs_path.write_bytes(b"garbage = ")
+    store.save([job("a")])
+    store.take_warnings()
+
+    store.save([job("a"), job("b")])
+
+    assert store.take_warnings() == []
+    assert len(list(jobs_path.parent.glob("jobs.toml.corrupt-*"))) == 1
+
+
+def test_asides_in_one_second_all_kept(jobs_path: Path) -> None:
+    store = JobStore(jobs_path)
+    contents = [b"first = ", b"second = ", b"third = "]
+    for content in contents:
+        store.save([job("a")])
+        jobs_path.write_bytes(content)
+        store.save([job("a")])
+
+    asides = sorted(jobs_path.parent.glob("jobs.toml.corrupt-*"))
+    kept = sorted(path.read_bytes() for path in asides)
+    assert kept == sorted(contents)
+
+
 def test_second_load_after_aside_is_quiet(jobs_path: Path) -> None:
     jobs_path.parent.mkdir(parents=True)
     jobs_path.write_bytes(FOREIGN_TOML.encode())
