@@ -532,6 +532,20 @@ class JobStore:
             )
         return result
 
+    def is_current(self) -> bool:
+        """Return whether the file is still the one this store last read or wrote.
+
+        False when anything else changed, replaced or removed it since, or
+        when it appeared without this store reading it.
+        """
+        try:
+            stamp = FileStamp.of(self.path.stat())
+        except FileNotFoundError:
+            return self._disk is None
+        except OSError:
+            return False
+        return self._disk is not None and self._disk.stamp == stamp
+
     def take_warnings(self) -> list[str]:
         """Return and clear the warnings of saves that found the file unreadable."""
         warnings, self.warnings = self.warnings, []

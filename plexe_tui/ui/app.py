@@ -301,8 +301,11 @@ class PlexeApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.servers.stop()
-        if self._save_pending or self._saving:
-            self.book.store.save(self.book.snapshot(), dict(self.book.forgotten))
+        # Also save when something else changed the file since the last save:
+        # were it emptied or broken, the jobs in memory would otherwise be lost.
+        store = self.book.store
+        if self._save_pending or self._saving or not store.is_current():
+            store.save(self.book.snapshot(), dict(self.book.forgotten))
         await self.servers.close()
 
     def _open_connection(self) -> None:

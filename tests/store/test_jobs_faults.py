@@ -471,3 +471,24 @@ def test_bound_keeps_unreadable_tables(jobs_path: Path) -> None:
 def test_bound_must_be_positive(jobs_path: Path) -> None:
     with pytest.raises(ValueError, match="max_jobs"):
         JobStore(jobs_path, max_jobs=0)
+
+
+# Whether the file changed behind the store's back
+
+
+def test_is_current_tracks_other_writers(jobs_path: Path) -> None:
+    store = JobStore(jobs_path)
+    assert store.is_current()
+
+    store.save([job("a")])
+    saved = store.is_current()
+    JobStore(jobs_path).save([job("b")])
+    after_other = store.is_current()
+    store.load()
+    after_load = store.is_current()
+    jobs_path.unlink()
+
+    assert saved
+    assert not after_other
+    assert after_load
+    assert not store.is_current()

@@ -137,3 +137,36 @@ async def test_file_broken_while_running(
     assert list(rows) == [key]
     (saved,) = read_jobs(config_dir)
     assert saved["build_progress"] == 70.0
+
+
+async def test_file_emptied_then_quit(platform: FakePlatform, config_dir: Path) -> None:
+    """With no save left to do, quitting still writes the jobs back."""
+    write_jobs(config_dir, [job_table("churn", "1", platform.url, status="completed")])
+    app = make_app(platform.url, config_dir)
+
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        (config_dir / "jobs.toml").write_bytes(b"")
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("q")
+
+    assert [table["model_name"] for table in read_jobs(config_dir)] == ["churn"]
+    (aside,) = config_dir.glob("jobs.toml.corrupt-*")
+    assert aside.read_bytes() == b""
+
+
+async def test_quit_without_changes_leaves_file(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    path = write_jobs(
+        config_dir, [job_table("churn", "1", platform.url, status="completed")]
+    )
+    before = path.read_bytes()
+    app = make_app(platform.url, config_dir)
+
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+
+    assert path.read_bytes() == before
