@@ -136,9 +136,11 @@ class JobBook:
             return False
         self.missing.add(key)
         self._copies.pop(key, None)
+        # Server messages usually end with a period, which must not end up
+        # inside the brackets.
         job.error = (
-            f"The server has no record of this build ({message}). It is no "
-            "longer polled; its data folder may have been removed."
+            f"The server has no record of this build ({message.rstrip('.')}). "
+            "It is no longer polled; its data folder may have been removed."
         )
         job.updated_at = utc_now()
         return True
