@@ -26,6 +26,7 @@ from typing import Any
 import tomli_w
 
 from plexe_tui.store.atomic import write_atomic
+from plexe_tui.store.jobs import DEFAULT_MAX_JOBS
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ DEFAULT_KEY_VARIABLE = "PLEXE_API_KEY"
 # above an hour a build's progress would look frozen.
 POLL_INTERVAL_MIN = 1.0
 POLL_INTERVAL_MAX = 3600.0
+
+# Jobs the jobs file keeps. Every save writes the whole file and every start
+# parses it, which takes about 0.3 s for 5,000 jobs, so the cap keeps the start
+# and the saves short.
+MAX_JOBS_MIN = 1
+MAX_JOBS_MAX = 10_000
 
 DARK = "dark"
 LIGHT = "light"
@@ -134,6 +141,8 @@ class Settings:
     $PLEXE_API_KEY is set, else `local`."""
     poll_interval: float | None = None
     """Seconds between status polls; None picks a default per kind of server."""
+    max_jobs: int = DEFAULT_MAX_JOBS
+    """Jobs the jobs file keeps; beyond it the oldest finished jobs are dropped."""
     notifications: Notifications = field(default_factory=Notifications)
     theme: str = DARK
     """`dark`, `light`, or the name of any Textual theme."""
@@ -252,6 +261,7 @@ class _Reader:
             "version",
             "default_profile",
             "poll_interval",
+            "max_jobs",
             "theme",
             "notifications",
             "keys",
@@ -267,6 +277,7 @@ class _Reader:
             profiles=profiles,
             default_profile=self.default_profile(document, profiles),
             poll_interval=self.poll_interval(document.get("poll_interval")),
+            max_jobs=self.max_jobs(document.get("max_jobs", DEFAULT_MAX_JOBS)),
             notifications=self.notifications(document.get("notifications", {})),
             theme=self.text(document, "theme", DARK),
             keys=self.keys(document.get("keys", {})),
@@ -310,6 +321,20 @@ class _Reader:
             )
             return None
         return float(value)
+
+    def max_jobs(self, value: Any) -> int:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not MAX_JOBS_MIN <= value <= MAX_JOBS_MAX
+        ):
+            self.warn(
+                "max_jobs",
+                value,
+                f"a whole number from {MAX_JOBS_MIN} to {MAX_JOBS_MAX}",
+            )
+            return DEFAULT_MAX_JOBS
+        return value
 
     def notifications(self, table: Any) -> Notifications:
         if not isinstance(table, dict):
@@ -398,6 +423,11 @@ version = {FORMAT_VERSION}
 # Seconds between status polls of unfinished builds, from 1 to 3600. Left out,
 # the app polls the local engine every 2 s and other servers every 15 s.
 # poll_interval = 15
+
+# Jobs kept in the jobs file, from {MAX_JOBS_MIN} to {MAX_JOBS_MAX}. Beyond it
+# the oldest finished builds are left out of the file; unfinished builds are
+# always kept.
+# max_jobs = {DEFAULT_MAX_JOBS}
 
 # "dark", "light", or any Textual theme, e.g. "nord" (ctrl+p, then Theme,
 # lists them). ctrl+t switches between dark and light and saves the choice here.
@@ -556,6 +586,7 @@ def describe_settings(path: Path, settings: Settings, choice: ServerChoice) -> s
         f"server: {choice.base_url or 'local engine'}",
         f"api key: {key}",
         f"poll interval: {poll}",
+        f"jobs kept: at most {settings.max_jobs} (unfinished ones always)",
         f"theme: {settings.theme}",
         f"notifications: toast {'on' if notifications.toast else 'off'}, "
         f"bell {'on' if notifications.bell else 'off'}",

@@ -8,8 +8,9 @@ index records the inode, size and modification time of the TOML file it
 copies. When any of them differs (a hand edit, another program, a restored
 backup), the index is ignored and the TOML file is parsed.
 
-Layout: a header line `{"format": 1, "inode": ..., "size": ..., "mtime_ns":
-..., "count": N}`, then N lines, one JSON object per job table, in file order.
+Layout: a header line `{"format": 2, "inode": ..., "size": ..., "mtime_ns":
+..., "count": N, "forgotten": {...}}`, then N lines, one JSON object per job
+table, in file order. `forgotten` copies the file's table of forgotten jobs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from plexe_tui.store.atomic import write_atomic
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 INDEX_FILE_NAME = "jobs.index.json"
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,24 @@ class FileStamp:
         return cls(status.st_ino, status.st_size, status.st_mtime_ns)
 
 
+@dataclass(frozen=True)
+class IndexCopy:
+    """The parts of a jobs file that its index copies."""
+
+    tables: list[Any]
+    """The job tables, in file order."""
+    forgotten: Any
+    """The file's `forgotten` table as it was read, not checked, or {} if absent."""
+
+
 class JobIndex:
     """The index file of one jobs file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def read(self, stamp: FileStamp) -> list[Any] | None:
-        """Return the tables if the index copies the file with `stamp`, else None."""
+    def read(self, stamp: FileStamp) -> IndexCopy | None:
+        """Return the copy if the index copies the file with `stamp`, else None."""
         try:
             with self.path.open("r", encoding="utf-8") as handle:
                 header = json.loads(handle.readline())
@@ -70,9 +81,9 @@ class JobIndex:
             return None
         if len(tables) != header["count"]:
             return None
-        return tables
+        return IndexCopy(tables, header.get("forgotten", {}))
 
-    def write(self, stamp: FileStamp, tables: list[Any]) -> None:
+    def write(self, stamp: FileStamp, tables: list[Any], forgotten: Any = None) -> None:
         """Store `tables` as the copy of the file with `stamp`.
 
         Tables that JSON cannot hold (a TOML date from a hand edit, say) leave
@@ -84,9 +95,11 @@ class JobIndex:
             log.info("No index of the jobs file: %s", exc)
             self.remove()
             return
-        self.write_lines(stamp, lines)
+        self.write_lines(stamp, lines, forgotten)
 
-    def write_lines(self, stamp: FileStamp, lines: list[str]) -> None:
+    def write_lines(
+        self, stamp: FileStamp, lines: list[str], forgotten: Any = None
+    ) -> None:
         """Store tables already encoded by `encode_table`, as `write` does."""
         header = {
             "format": INDEX_FORMAT,
@@ -94,10 +107,14 @@ class JobIndex:
             "size": stamp.size,
             "mtime_ns": stamp.mtime_ns,
             "count": len(lines),
+            "forgotten": forgotten or {},
         }
-        text = "\n".join([_encoder.encode(header), *lines]) + "\n"
         try:
+            text = "\n".join([_encoder.encode(header), *lines]) + "\n"
             write_atomic(self.path, text.encode("utf-8"), durable=False)
+        except (TypeError, ValueError) as exc:
+            log.info("No index of the jobs file: %s", exc)
+            self.remove()
         except OSError as exc:
             log.warning("Cannot write %s: %s", self.path, exc)
             self.remove()

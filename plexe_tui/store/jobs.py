@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import os
 import tomllib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from plexe_tui.store.job_index import (
     JobIndex,
     encode_table,
 )
-from plexe_tui.store.toml_writer import dumps_table, join_document
+from plexe_tui.store.toml_writer import dumps_section, dumps_table, join_document
 
 FORMAT_VERSION = 1
 FILE_NAME = "jobs.toml"
@@ -38,6 +38,16 @@ DEFAULT_MAX_JOBS = 1000
 # Statuses of jobs that may be dropped from a full file. They are the canonical
 # terminal words, which every job gets once the client has read its status.
 FINISHED_STATUSES = frozenset({"completed", "failed", "cancelled"})
+FORGOTTEN_TABLE = "forgotten"
+"""The file's table of forgotten jobs: job key = the time it was forgotten."""
+MAX_FORGOTTEN = 1000
+"""Forgotten keys the file keeps, the most recently forgotten first.
+
+A key must outlive every app instance that still has the job in memory, and
+every server list that still contains the build. The app reads at most the
+1,000 newest models of a server's list, so as many keys, at about 80 bytes
+each, cover every build of one server that the app can list.
+"""
 # Status changes kept per job: the first one and the latest ones. A build
 # changes status a handful of times, so the cap only guards against a server
 # that flips between words on every poll.
@@ -263,6 +273,8 @@ class LoadResult:
     """Job tables this version cannot read, kept to be written back as they are."""
     complete: bool = True
     """False when only the head of the file was read (see `load_newest`)."""
+    forgotten: dict[str, str] = field(default_factory=dict)
+    """Keys of forgotten jobs and when they were forgotten (see `is_forgotten`)."""
 
 
 @dataclass
@@ -272,6 +284,27 @@ class _DiskState:
     stamp: FileStamp
     jobs: list[Job]
     unreadable: list[Any]
+    forgotten: dict[str, str]
+
+
+def is_forgotten(job: Job, forgotten: Mapping[str, str]) -> bool:
+    """Return whether `forgotten` covers `job`: its key was forgotten after it began.
+
+    A build created after the forget under the same key (a server that gave
+    out the name and version again) is a new build, and stays.
+    """
+    at = forgotten.get(job.key)
+    return at is not None and not _is_later(job.created_at, at)
+
+
+def forget_time(job: Job) -> str:
+    """Return the time to record when `job` is forgotten: now, or its creation if later.
+
+    A server's clock may run ahead of this machine's, and a forget must still
+    cover the build it was made for.
+    """
+    now = utc_now()
+    return job.created_at if _is_later(job.created_at, now) else now
 
 
 class JobStore:
@@ -280,6 +313,11 @@ class JobStore:
     The file keeps at most `max_jobs` jobs: each save drops the oldest finished
     jobs beyond it. Unfinished jobs are never dropped, so a file with more
     unfinished jobs than that keeps them all.
+
+    Forgotten jobs leave a key in the file's `[forgotten]` table, so that
+    another app instance that still has the job in memory does not write it
+    back, and a server's model list does not bring it back. `forgotten` is
+    that table as this store last read or wrote it.
 
     Beside the file, `jobs.index.json` keeps a JSON copy of its tables that
     reads about eight times faster (see `job_index`). Only a current copy is used.
@@ -294,6 +332,9 @@ class JobStore:
         self._encoder = JobEncoder()
         self._unreadable: list[Any] = []
         self._disk: _DiskState | None = None
+        self.forgotten: dict[str, str] = {}
+        self.warnings: list[str] = []
+        """Problems that saves found with the file, for the app to show once."""
 
     def load(self) -> LoadResult:
         """Read every job; move an unreadable file aside and return a warning."""
@@ -309,31 +350,19 @@ class JobStore:
             # program emptied it and its jobs are lost. The warning reports that.
             return self._set_aside("it is empty")
 
-        tables = self.index.read(stamp)
-        if tables is not None:
-            return self._read_jobs(tables, stamp)
+        copy = self.index.read(stamp)
+        if copy is not None:
+            return self._read_jobs(copy.tables, copy.forgotten, stamp)
 
-        try:
-            document = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            return self._set_aside(f"it is not valid TOML ({exc})")
-
-        if "version" not in document:
-            return self._set_aside(
-                "it has no format version, so it is not a plexe-tui jobs file"
-            )
-
-        version = document.get("version")
-        if version != FORMAT_VERSION:
-            return self._set_aside(
-                f"its format version is {version!r}, "
-                f"and this app reads {FORMAT_VERSION}"
-            )
+        document = _parse_document(raw)
+        if isinstance(document, str):
+            return self._set_aside(document)
 
         tables = document.get("jobs", [])
-        result = self._read_jobs(tables, stamp)
+        forgotten = document.get(FORGOTTEN_TABLE, {})
+        result = self._read_jobs(tables, forgotten, stamp)
         if isinstance(tables, list):
-            self.index.write(stamp, tables)
+            self.index.write(stamp, tables, result.forgotten)
         return result
 
     def load_newest(self, count: int) -> LoadResult:
@@ -366,17 +395,21 @@ class JobStore:
         jobs, _, _ = _parse_tables(tables, quiet=True)
         return LoadResult(jobs=jobs, complete=False)
 
-    def save(self, jobs: list[Job], forget: Collection[str] = ()) -> list[Job]:
+    def save(
+        self, jobs: list[Job], forget: Mapping[str, str] | Collection[str] = ()
+    ) -> list[Job]:
         """Merge with the file on disk, write it atomically, return what was new there.
 
         Another app instance may have saved jobs since this one loaded, so the
         file is read again under a lock: jobs only on disk are kept, and for a
-        job in both places the later `updated_at` wins. Jobs whose key is in
-        `forget` are left out of the file wherever they come from. Tables this
-        version cannot read are written back untouched. The oldest finished
-        jobs beyond `max_jobs` are left out. The returned jobs are those on disk
-        that were unknown to `jobs` or newer there. When the file is still the
-        one this store last read or wrote, it is not read again.
+        job in both places the later `updated_at` wins. `forget` maps keys of
+        forgotten jobs to the time they were forgotten (a plain collection of
+        keys means now). It joins the file's own forgotten keys, and every job
+        they cover (see `is_forgotten`) is left out, wherever it comes from.
+        Tables this version cannot read are written back untouched. The oldest
+        finished jobs beyond `max_jobs` are left out. The returned jobs are
+        those on disk that were unknown to `jobs` or newer there. When the file
+        is still the one this store last read or wrote, it is not read again.
         """
         with _file_lock(self.path):
             # Writers create temporary files only while holding the lock, so
@@ -384,26 +417,30 @@ class JobStore:
             if fcntl is not None:
                 remove_stale_temp_files(self.path)
             disk = self._read_quietly()
-            on_disk = [job for job in disk.jobs if job.key not in forget]
-            mine = [job for job in jobs if job.key not in forget]
+            forgotten = join_forgotten(disk.forgotten, _forget_times(forget))
+            on_disk = [job for job in disk.jobs if not is_forgotten(job, forgotten)]
+            mine = [job for job in jobs if not is_forgotten(job, forgotten)]
             merged, from_disk = _merge(mine, on_disk)
             merged = _bound(merged, self.max_jobs)
             unreadable = _unique(self._unreadable + disk.unreadable)
-            data, index_lines = self._encode(merged, unreadable)
+            data, index_lines = self._encode(merged, unreadable, forgotten)
             stamp = FileStamp.of(write_atomic(self.path, data))
             if index_lines is None:
                 self.index.remove()
             else:
-                self.index.write_lines(stamp, index_lines)
-            self._disk = _DiskState(stamp, _copies(merged), unreadable)
+                self.index.write_lines(stamp, index_lines, forgotten)
+            self._disk = _DiskState(stamp, _copies(merged), unreadable, forgotten)
+            self.forgotten = dict(forgotten)
         return _copies(from_disk)
 
     def _encode(
-        self, jobs: list[Job], unreadable: list[Any]
+        self, jobs: list[Job], unreadable: list[Any], forgotten: dict[str, str]
     ) -> tuple[bytes, list[str] | None]:
         """Return the file's bytes and its index lines (None when JSON cannot hold it).
 
         TOML dates, which only a hand-edited table can hold, need tomli_w.
+        The forgotten keys go last, after the job tables, so that
+        `load_newest` reads the head of the file without them.
         """
         try:
             tables, lines = self._encoder.encode(jobs)
@@ -411,12 +448,17 @@ class JobStore:
                 tables.append(dumps_table("jobs", table))
                 lines.append(encode_table(table))
         except (TypeError, ValueError):
-            document = {
+            document: dict[str, Any] = {
                 "version": FORMAT_VERSION,
                 "jobs": [job.to_toml() for job in jobs] + unreadable,
             }
+            if forgotten:
+                document[FORGOTTEN_TABLE] = forgotten
             return tomli_w.dumps(document).encode("utf-8"), None
-        return join_document(FORMAT_VERSION, "jobs", tables).encode("utf-8"), lines
+        text = join_document(FORMAT_VERSION, "jobs", tables)
+        if forgotten:
+            text += dumps_section(FORGOTTEN_TABLE, forgotten)
+        return text.encode("utf-8"), lines
 
     def _read_file(self) -> tuple[FileStamp, bytes]:
         """Return the file's stamp and bytes, both from the same open file."""
@@ -425,35 +467,49 @@ class JobStore:
             return stamp, handle.read()
 
     def _read_quietly(self) -> _DiskState | LoadResult:
-        """Read the file for a merge; an unreadable file counts as empty."""
+        """Read the file for a merge; an unreadable file counts as empty.
+
+        A file that is there but cannot be read (another program or a hand
+        edit broke it while the app ran) is moved aside first, as `load`
+        does, and its warning is added to `warnings`. A file that cannot be
+        opened at all is left for the write to report.
+        """
         try:
             with self.path.open("rb") as handle:
                 stamp = FileStamp.of(os.fstat(handle.fileno()))
                 if self._disk is not None and self._disk.stamp == stamp:
                     return self._disk
-                tables = self.index.read(stamp)
-                raw = handle.read() if tables is None else b""
+                copy = self.index.read(stamp)
+                raw = handle.read() if copy is None else b""
         except OSError:
             return LoadResult(jobs=[])
 
-        if tables is None:
-            try:
-                document = tomllib.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return LoadResult(jobs=[])
-            if document.get("version") != FORMAT_VERSION:
-                return LoadResult(jobs=[])
+        if copy is None:
+            document = _parse_document(raw)
+            if isinstance(document, str):
+                return self._set_aside_while_saving(document)
             tables = document.get("jobs", [])
-        jobs, unreadable, _ = _parse_tables(tables)
-        return LoadResult(jobs=jobs, unreadable=unreadable)
-
-    def _read_jobs(self, tables: Any, stamp: FileStamp) -> LoadResult:
+            forgotten = document.get(FORGOTTEN_TABLE, {})
+        else:
+            tables, forgotten = copy.tables, copy.forgotten
         if not isinstance(tables, list):
-            return self._set_aside("its `jobs` entry is not a list of tables")
+            return self._set_aside_while_saving(NOT_A_LIST)
+        jobs, unreadable, _ = _parse_tables(tables)
+        return LoadResult(
+            jobs=jobs, unreadable=unreadable, forgotten=_read_forgotten(forgotten)
+        )
+
+    def _read_jobs(self, tables: Any, forgotten: Any, stamp: FileStamp) -> LoadResult:
+        if not isinstance(tables, list):
+            return self._set_aside(NOT_A_LIST)
 
         jobs, unreadable, reasons = _parse_tables(tables)
+        keys = _read_forgotten(forgotten)
+        # Only a hand edit puts a forgotten job back into the file.
+        jobs = [job for job in jobs if not is_forgotten(job, keys)]
         self._unreadable = unreadable
-        self._disk = _DiskState(stamp, _copies(jobs), unreadable)
+        self._disk = _DiskState(stamp, _copies(jobs), unreadable, keys)
+        self.forgotten = dict(keys)
         warning = None
         if reasons:
             count = len(reasons)
@@ -462,13 +518,43 @@ class JobStore:
                 f"{count} {noun} in {self.path} cannot be read ({reasons[0]}); "
                 "tables among them stay in the file untouched."
             )
-        return LoadResult(jobs=jobs, unreadable=unreadable, warning=warning)
+        return LoadResult(
+            jobs=jobs, unreadable=unreadable, warning=warning, forgotten=dict(keys)
+        )
+
+    def _set_aside_while_saving(self, reason: str) -> LoadResult:
+        """Move the unreadable file aside during a save, and keep its warning."""
+        result = self._set_aside(reason)
+        if result.warning is not None:
+            self.warnings.append(
+                f"{result.warning} The app wrote the jobs it had in memory to a "
+                "new file."
+            )
+        return result
+
+    def is_current(self) -> bool:
+        """Return whether the file is still the one this store last read or wrote.
+
+        False when anything else changed, replaced or removed it since, or
+        when it appeared without this store reading it.
+        """
+        try:
+            stamp = FileStamp.of(self.path.stat())
+        except FileNotFoundError:
+            return self._disk is None
+        except OSError:
+            return False
+        return self._disk is not None and self._disk.stamp == stamp
+
+    def take_warnings(self) -> list[str]:
+        """Return and clear the warnings of saves that found the file unreadable."""
+        warnings, self.warnings = self.warnings, []
+        return warnings
 
     def _set_aside(self, reason: str) -> LoadResult:
         """Rename the unreadable file so that nothing overwrites it."""
         self.index.remove()
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        aside = _aside_path(self.path)
         try:
             self.path.replace(aside)
         except OSError as exc:
@@ -482,6 +568,41 @@ class JobStore:
             jobs=[],
             warning=f"Cannot read {self.path}: {reason}. It was moved to {aside.name}.",
         )
+
+
+NOT_A_LIST = "its `jobs` entry is not a list of tables"
+
+
+def _parse_document(raw: bytes) -> dict[str, Any] | str:
+    """Return the parsed jobs file, or why it is not one as a clause for the user."""
+    if not raw.strip():
+        return "it is empty"
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return f"it is not valid TOML ({exc})"
+
+    if "version" not in document:
+        return "it has no format version, so it is not a plexe-tui jobs file"
+    version = document["version"]
+    if version != FORMAT_VERSION:
+        return f"its format version is {version!r}, and this app reads {FORMAT_VERSION}"
+    return document
+
+
+def _aside_path(path: Path) -> Path:
+    """Return a free name for an unreadable file: `<name>.corrupt-<UTC time>`.
+
+    Two files set aside within one second get `-2`, `-3` and so on, so
+    neither replaces the other.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 2
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+        number += 1
+    return aside
 
 
 def _nth_table_offset(raw: bytes, count: int) -> int | None:
@@ -543,6 +664,57 @@ def _merge(mine: list[Job], theirs: list[Job]) -> tuple[list[Job], list[Job]]:
             from_theirs.append(job)
     ordered = sorted(merged.values(), key=lambda job: job.created_at, reverse=True)
     return ordered, from_theirs
+
+
+def _forget_times(forget: Mapping[str, str] | Collection[str]) -> dict[str, str]:
+    if isinstance(forget, Mapping):
+        return dict(forget)
+    now = utc_now()
+    return dict.fromkeys(forget, now)
+
+
+def join_forgotten(*tables: Mapping[str, str]) -> dict[str, str]:
+    """Return the forgotten keys of all `tables`, each with its latest time.
+
+    At most MAX_FORGOTTEN keys are kept, the most recently forgotten, ordered
+    newest first.
+    """
+    joined: dict[str, str] = {}
+    for table in tables:
+        for key, at in table.items():
+            current = joined.get(key)
+            if current is None or _is_later(at, current):
+                joined[key] = at
+    oldest = datetime.min.replace(tzinfo=UTC)
+    newest = sorted(
+        joined.items(),
+        key=lambda item: _sort_time(item[1]) or oldest,
+        reverse=True,
+    )
+    return dict(newest[:MAX_FORGOTTEN])
+
+
+def _read_forgotten(value: Any) -> dict[str, str]:
+    """Read the `forgotten` table; drop (and log) entries that are not key = time."""
+    if not isinstance(value, dict):
+        log.warning("Ignored the forgotten jobs of the jobs file: %r", value)
+        return {}
+    forgotten: dict[str, str] = {}
+    for key, at in value.items():
+        if isinstance(at, str) and _sort_time(at) is not None:
+            forgotten[key] = at
+        else:
+            log.warning("Ignored a forgotten job of the jobs file: %s = %r", key, at)
+    return forgotten
+
+
+def _sort_time(text: str) -> datetime | None:
+    """Return an ISO 8601 time as an aware datetime (UTC when it has no offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _bound(jobs: list[Job], max_jobs: int) -> list[Job]:

@@ -58,6 +58,17 @@ def dumps_table(array_name: str, table: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def dumps_section(name: str, table: dict[str, Any]) -> str:
+    """Return `table` as a `[name]` section, to append after `join_document`'s text.
+
+    Raises UnsupportedValue like `dumps_tables`.
+    """
+    header = _key(name)
+    parts = [f"\n[{header}]\n"]
+    _write_table(parts, header, table)
+    return "".join(parts)
+
+
 def join_document(version: int, array_name: str, chunks: list[str]) -> str:
     """Return the document of the version and the tables from `dumps_table`."""
     if not chunks:

@@ -301,8 +301,11 @@ class PlexeApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.servers.stop()
-        if self._save_pending or self._saving:
-            self.book.store.save(self.book.snapshot(), set(self.book.forgotten))
+        # Also save when something else changed the file since the last save:
+        # were it emptied or broken, the jobs in memory would otherwise be lost.
+        store = self.book.store
+        if self._save_pending or self._saving or not store.is_current():
+            store.save(self.book.snapshot(), dict(self.book.forgotten))
         await self.servers.close()
 
     def _open_connection(self) -> None:
@@ -352,6 +355,12 @@ class PlexeApp(App[None]):
         self.jobs_changed.publish({job.key for job in jobs})
         self.servers.follow_active()
 
+    def take_forgotten_from_disk(self) -> None:
+        """Remove the jobs that another app instance forgot, per the jobs file."""
+        removed = self.book.take_forgotten(self.book.store.forgotten)
+        if removed:
+            self.jobs_changed.publish(removed)
+
     def request_save(self) -> None:
         """Write the jobs file off the UI's path; saves never overlap."""
         self._save_pending = True
@@ -364,13 +373,16 @@ class PlexeApp(App[None]):
             while self._save_pending:
                 self._save_pending = False
                 snapshot = self.book.snapshot()
-                forget = set(self.book.forgotten)
+                forget = dict(self.book.forgotten)
                 started = time.monotonic()
                 from_disk = await asyncio.to_thread(
                     self.book.store.save, snapshot, forget
                 )
                 took = time.monotonic() - started
                 self.take_jobs_from_disk(from_disk)
+                self.take_forgotten_from_disk()
+                for warning in self.book.store.take_warnings():
+                    self.warn_about_jobs_file(warning)
                 if took > SLOW_SAVE_SECONDS and self._save_pending:
                     # Encoding TOML holds the GIL, so back-to-back saves of a
                     # long history would slow every key press. Later changes
@@ -436,6 +448,7 @@ def create_app(settings: AppSettings) -> PlexeApp:
             config=loaded.settings,
             config_warnings=[*settings.config_warnings, *loaded.warnings],
         )
-    store = JobStore(settings.config_dir / "jobs.toml")
+    max_jobs = (settings.config or Settings()).max_jobs
+    store = JobStore(settings.config_dir / "jobs.toml", max_jobs=max_jobs)
     connection = make_connection(settings, settings.base_url, settings.api_key)
     return PlexeApp(settings, JobBook(store), connection)

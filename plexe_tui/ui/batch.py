@@ -14,13 +14,14 @@ import asyncio
 import csv
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from plexe_tui.api import ApiError, PlexeClient
 from plexe_tui.api.errors import InvalidRequestError
+from plexe_tui.ui.batch_output import choose_output_folder, default_fallbacks
 from plexe_tui.ui.inference import Feature, request_body
 from plexe_tui.ui.preview import detect_delimiter
 from plexe_tui.ui.server_features import MISSING_ROUTE_CODES, ServerFeatures
@@ -68,6 +69,8 @@ class BatchProgress:
     """Rows written with an error instead of a prediction."""
     output: Path | None = None
     """The output file, once created."""
+    output_reason: str | None = None
+    """A sentence on why the output is not beside the input, when it is not."""
     one_per_row: bool = False
     """Whether rows go to `/infer` one by one because the server has no batch route."""
 
@@ -160,14 +163,16 @@ class ChunkReader:
         self._handle.close()
 
 
-def open_output(source: Path) -> tuple[Path, IO[str]]:
-    """Create a new file beside `source` for its predictions; never overwrite one.
+def open_output(source: Path, folder: Path | None = None) -> tuple[Path, IO[str]]:
+    """Create a new file for the predictions of `source`; never overwrite one.
 
-    Tries `name.predictions.csv`, then `name.predictions-2.csv` and so on.
+    The file goes into `folder`, by default the folder of `source`. Tries
+    `name.predictions.csv`, then `name.predictions-2.csv` and so on.
     """
+    folder = source.parent if folder is None else folder
     for number in range(1, MAX_OUTPUT_NAMES + 1):
         suffix = ".predictions" if number == 1 else f".predictions-{number}"
-        candidate = source.with_name(f"{source.stem}{suffix}.csv")
+        candidate = folder / f"{source.stem}{suffix}.csv"
         try:
             return candidate, candidate.open("x", encoding="utf-8", newline="")
         except FileExistsError:
@@ -178,7 +183,7 @@ def open_output(source: Path) -> tuple[Path, IO[str]]:
                 "to a folder you can write to."
             ) from exc
     raise BatchError(
-        f"{source.parent} already has {MAX_OUTPUT_NAMES} prediction files for "
+        f"{folder} already has {MAX_OUTPUT_NAMES} prediction files for "
         f"{source.name}; move some of them away."
     )
 
@@ -204,8 +209,14 @@ class BatchPredictor:
         *,
         output_keys: list[str] | None = None,
         on_progress: Callable[[BatchProgress], None] | None = None,
+        fallback_folders: Sequence[Path] | None = None,
     ) -> None:
-        """`output_keys` name the output columns when no row gets a prediction."""
+        """`output_keys` name the output columns when no row gets a prediction.
+
+        `fallback_folders` take the output when the input's folder cannot
+        (see `batch_output`); None means the current directory, then the
+        app's data folder.
+        """
         self.client = client
         self.model_name = model_name
         self.model_version = model_version
@@ -213,6 +224,7 @@ class BatchPredictor:
         self.server_features = server_features
         self.output_keys = output_keys or []
         self.on_progress = on_progress
+        self.fallback_folders = fallback_folders
         self.progress = BatchProgress()
         self._writer: Any = None
         self._columns: list[str] = []
@@ -353,8 +365,13 @@ class BatchPredictor:
         keys = keys or self.output_keys or ["prediction"]
         self._columns = keys
 
-        path, handle = open_output(source.path)
+        fallbacks = self.fallback_folders
+        if fallbacks is None:
+            fallbacks = default_fallbacks()
+        folder = choose_output_folder(source.path, fallbacks)
+        path, handle = open_output(source.path, folder.path)
         self.progress.output = path
+        self.progress.output_reason = folder.reason
         self._writer = csv.writer(handle, delimiter=source.delimiter)
         used_names = set(source.header)
         header = [*source.header]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC
+from collections.abc import Callable, Mapping
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
 from plexe_tui.api import BuildStatus, is_terminal
 from plexe_tui.store import ORIGIN_LISTED, Job, JobStore, LoadResult, utc_now
+from plexe_tui.store.jobs import forget_time, is_forgotten, join_forgotten
 from plexe_tui.ui.format import parse_time
 
 if TYPE_CHECKING:
     from plexe_tui.ui.server_sync import SyncRound
+
+FORGET_CLOCK_MARGIN = timedelta(minutes=5)
+"""How far a server's clock may run ahead of this machine's, for forgotten jobs."""
 
 StatusListener = Callable[[Job, str], None]
 """Called with a job whose status word just changed, and its previous word."""
@@ -43,8 +47,10 @@ class JobBook:
         """The last snapshot's copy of each job that has not changed since."""
         self.complete = True
         """False while only the newest jobs of the file are loaded."""
-        self.forgotten: set[str] = set()
-        """Keys of jobs the user removed this run, left out of every save."""
+        self.forgotten: dict[str, str] = {}
+        """Keys of forgotten jobs and when they were forgotten, in this app or
+        in the jobs file. Saves leave out the jobs they cover, and polls do not
+        bring them back from a server's model list."""
         self.status_listeners: list[StatusListener] = []
         """Called after `apply_status` changes a job's status word."""
 
@@ -54,6 +60,7 @@ class JobBook:
         self._jobs = {job.key: job for job in result.jobs}
         self._copies = {}
         self.complete = True
+        self.forgotten = dict(result.forgotten)
         return result.warning
 
     def load_newest(self, count: int) -> LoadResult:
@@ -66,19 +73,40 @@ class JobBook:
         self._jobs = {job.key: job for job in result.jobs}
         self._copies = {}
         self.complete = result.complete
+        self.forgotten = dict(result.forgotten)
         return result
 
     def add_loaded(self, result: LoadResult) -> set[str]:
-        """Add the jobs of a full load that the book lacks; return their keys.
+        """Add the jobs of a full load that the book lacks; return the changed keys.
 
         A job already in the book is kept as it is: it was read from the same
-        file and may have been updated since.
+        file and may have been updated since. Jobs that the file's forgotten
+        keys cover are removed, since a poll may have listed them before the
+        load ended.
         """
         added = {job.key for job in result.jobs if job.key not in self._jobs}
         for job in result.jobs:
             self._jobs.setdefault(job.key, job)
         self.complete = True
-        return added
+        return added | self.take_forgotten(result.forgotten)
+
+    def take_forgotten(self, forgotten: Mapping[str, str]) -> set[str]:
+        """Record keys forgotten elsewhere, remove the jobs they cover, return those.
+
+        Another app instance on the same jobs file, or an earlier run of this
+        one, may have forgotten a job that this book still contains.
+        """
+        if forgotten.items() <= self.forgotten.items():
+            return set()  # Nothing new: the jobs they cover are gone already.
+        self.forgotten = join_forgotten(self.forgotten, forgotten)
+        removed = {
+            key for key, job in self._jobs.items() if is_forgotten(job, forgotten)
+        }
+        for key in removed:
+            del self._jobs[key]
+            self._copies.pop(key, None)
+            self.missing.discard(key)
+        return removed
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -108,9 +136,11 @@ class JobBook:
             return False
         self.missing.add(key)
         self._copies.pop(key, None)
+        # Server messages usually end with a period, which must not end up
+        # inside the brackets.
         job.error = (
-            f"The server has no record of this build ({message}). It is no "
-            "longer polled; its data folder may have been removed."
+            f"The server has no record of this build ({message.rstrip('.')}). "
+            "It is no longer polled; its data folder may have been removed."
         )
         job.updated_at = utc_now()
         return True
@@ -124,16 +154,17 @@ class JobBook:
         if new:
             if not job.history:
                 job.record_status(job.status, job.created_at)
-            self.forgotten.discard(job.key)
+            self.forgotten.pop(job.key, None)
         self._jobs[job.key] = job
         self._copies.pop(job.key, None)
 
     def remove(self, key: str) -> Job | None:
         """Forget a job: drop it here and from the jobs file at the next save."""
         self.missing.discard(key)
-        self.forgotten.add(key)
         self._copies.pop(key, None)
-        return self._jobs.pop(key, None)
+        job = self._jobs.pop(key, None)
+        self.forgotten[key] = utc_now() if job is None else forget_time(job)
+        return job
 
     def active_servers(self) -> set[str]:
         """Return the servers that have jobs that have not ended."""
@@ -188,7 +219,10 @@ class JobBook:
         for key, item in result.listed.items():
             job = self._jobs.get(key)
             if job is None:
-                self.add(job_from_listing(item, server))
+                listed = job_from_listing(item, server)
+                if self._forgot_listing(listed, item):
+                    continue
+                self.add(listed)
                 changed.add(key)
             elif (
                 not is_terminal(job.status)
@@ -203,6 +237,21 @@ class JobBook:
             if self.mark_missing(key, message):
                 changed.add(key)
         return changed
+
+    def _forgot_listing(self, listed: Job, item: BuildStatus) -> bool:
+        """Return whether a listed build is one the user forgot.
+
+        The server stamps a build with its own clock, a little after this app
+        stamped its copy, and that clock may run ahead. So only a build created
+        more than FORGET_CLOCK_MARGIN after the forget counts as a new one
+        under the same key. A list item without a creation time gets the
+        current time, so for it the key alone decides.
+        """
+        at = parse_time(self.forgotten.get(listed.key))
+        if at is None:
+            return False
+        created = parse_time(_stored_time(item.created_at))
+        return created is None or created <= at + FORGET_CLOCK_MARGIN
 
     def snapshot(self) -> list[Job]:
         """Return copies of every job, safe to write from another thread.

@@ -43,6 +43,7 @@ class Connection:
             self._engine = LocalEngine(engine_data_dir, engine_log)
         self._client: PlexeClient | None = None
         self._ready = asyncio.Event()
+        self._restart_lock = asyncio.Lock()
         self.error: str | None = None
         self.timeout: httpx.Timeout | None = None
         """The client's timeouts; None keeps the client's defaults."""
@@ -98,19 +99,32 @@ class Connection:
         """Start the local engine again if its process died; return whether it did.
 
         A build interrupted this way resumes, because the engine re-queues
-        unfinished builds when it starts.
+        unfinished builds when it starts. Callers that race get one restart:
+        the first does it, and the others find the engine running.
+        """
+        async with self._restart_lock:
+            engine = self._engine
+            if engine is None or not engine.exited:
+                return False
+            log.warning("The local engine exited; starting it again")
+            self._ready.clear()
+            old_client, self._client = self._client, None
+            if old_client is not None:
+                await old_client.aclose()
+            self.error = None
+            await self.open()
+            return True
+
+    def lost_engine(self, client: PlexeClient) -> bool:
+        """Return whether a request of `client` failed because the local engine died.
+
+        True when the engine has exited, or was started again with a new
+        client since `client` was handed out.
         """
         engine = self._engine
-        if engine is None or not engine.exited:
+        if engine is None:
             return False
-        log.warning("The local engine exited; starting it again")
-        self._ready.clear()
-        old_client, self._client = self._client, None
-        if old_client is not None:
-            await old_client.aclose()
-        self.error = None
-        await self.open()
-        return True
+        return engine.exited or client is not self._client
 
     async def client(self) -> PlexeClient:
         """Return the client, waiting for the engine to be ready."""

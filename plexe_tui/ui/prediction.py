@@ -161,8 +161,9 @@ class Predictions:
             self.panel.show_stopped(predictor.progress, message)
         else:
             self.panel.show_done(progress)
+            reason = f" {progress.output_reason}" if progress.output_reason else ""
             self.app.notify(
-                f"Predictions for {path.name} are in {progress.output}.",
+                f"Predictions for {path.name} are in {progress.output}.{reason}",
                 title="Batch prediction",
                 markup=False,
             )

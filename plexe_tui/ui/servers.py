@@ -135,8 +135,8 @@ class ServerLink:
         self.app.server_changed.publish(None)
         self.poller.start()
 
-    async def poll(self) -> float | None:
-        """Run one round; return the wait that keeps the request rate in budget."""
+    async def restart_engine_if_exited(self) -> None:
+        """Start the local engine again if it died, and tell the user."""
         if await self.connection.restart_if_exited():
             self.app.notify(
                 "The local engine stopped unexpectedly and was started again; "
@@ -146,6 +146,10 @@ class ServerLink:
                 markup=False,
             )
             self.app.server_changed.publish(None)
+
+    async def poll(self) -> float | None:
+        """Run one round; return the wait that keeps the request rate in budget."""
+        await self.restart_engine_if_exited()
         client = await self.connection.client()
         book = self.app.book
         result = await self.sync.run(client, book.active(self.server))

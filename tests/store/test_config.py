@@ -20,6 +20,7 @@ from plexe_tui.store.config import (
     save_setting,
     write_default_config,
 )
+from plexe_tui.store.jobs import DEFAULT_MAX_JOBS
 
 KEY_IN_FILE = "file-key-5f0c8e2a9d"
 KEY_IN_ENV = "env-key-77b1c04e3a"
@@ -65,6 +66,7 @@ def test_defaults_local_and_hosted() -> None:
     assert settings.profiles["hosted"].api_key is None
     assert settings.default_profile is None
     assert settings.poll_interval is None
+    assert settings.max_jobs == DEFAULT_MAX_JOBS
     assert settings.notifications == Notifications(toast=True, bell=True)
     assert settings.theme == "dark"
     assert settings.keys == {}
@@ -96,6 +98,7 @@ def test_every_field_read(config_path: Path) -> None:
 version = 1
 default_profile = "staging"
 poll_interval = 5
+max_jobs = 250
 theme = "nord"
 
 [notifications]
@@ -119,6 +122,7 @@ api_key = "{KEY_IN_FILE}"
     settings = loaded.settings
     assert settings.default_profile == "staging"
     assert settings.poll_interval == 5.0
+    assert settings.max_jobs == 250
     assert settings.theme == "nord"
     assert settings.notifications == Notifications(toast=False, bell=True)
     assert settings.keys == {"refresh": "f5", "new": "ctrl+n,n"}
@@ -273,6 +277,11 @@ def test_missing_version_read_as_current(config_path: Path) -> None:
         ("poll_interval = 0.1", "poll_interval"),
         ("poll_interval = 7200", "poll_interval"),
         ("poll_interval = true", "poll_interval"),
+        ("max_jobs = 0", "max_jobs"),
+        ("max_jobs = 10001", "max_jobs"),
+        ("max_jobs = 50.5", "max_jobs"),
+        ("max_jobs = '50'", "max_jobs"),
+        ("max_jobs = true", "max_jobs"),
         ("theme = 3", "theme"),
         ("theme = ''", "theme"),
         ("default_profile = 'nowhere'", "default_profile"),
@@ -298,6 +307,15 @@ def test_wrong_field_ignored(config_path: Path, text: str, named: str) -> None:
     assert loaded.settings.profiles.keys() >= {"local", "hosted"}
     assert config_path.exists()
     assert aside_files(config_path) == []
+
+
+def test_wrong_max_jobs_keeps_default(config_path: Path) -> None:
+    write(config_path, "max_jobs = 0\n")
+
+    loaded = load_config(config_path)
+
+    assert loaded.settings.max_jobs == DEFAULT_MAX_JOBS
+    assert "from 1 to 10000" in loaded.warnings[0]
 
 
 def test_wrong_field_keeps_others(config_path: Path) -> None:
@@ -442,7 +460,7 @@ def test_template_has_every_setting() -> None:
 
     assert document["version"] == 1
     assert set(document) == {"version", "theme", "notifications", "keys", "profiles"}
-    for name in ("default_profile", "poll_interval", "api_key"):
+    for name in ("default_profile", "poll_interval", "max_jobs", "api_key"):
         assert f"# {name} = " in TEMPLATE
 
 

@@ -126,9 +126,11 @@ def test_save_writes_index(store: JobStore, jobs_path: Path) -> None:
     store.save([make_job(1), make_job(2)])
 
     index = JobIndex(jobs_path.with_name(INDEX_FILE_NAME))
-    tables = index.read(FileStamp.of(jobs_path.stat()))
+    copy = index.read(FileStamp.of(jobs_path.stat()))
 
-    assert tables == tomllib.loads(jobs_path.read_text("utf-8"))["jobs"]
+    assert copy is not None
+    assert copy.tables == tomllib.loads(jobs_path.read_text("utf-8"))["jobs"]
+    assert copy.forgotten == {}
 
 
 def test_load_reads_current_index(store: JobStore, jobs_path: Path) -> None:

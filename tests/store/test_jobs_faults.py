@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -126,7 +128,10 @@ class ForkedWriters:
         while b"\n" not in self._pending:
             left = deadline - time.monotonic()
             ready, _, _ = select.select([descriptor], [], [], max(0.0, left))
-            assert ready, f"no line from the fork server in {WRITER_TIMEOUT} s"
+            assert ready, (
+                f"no line from the fork server in {WRITER_TIMEOUT} s; "
+                f"unfinished line: {self._pending!r}"
+            )
             chunk = os.read(descriptor, 4096)
             assert chunk, "the fork server exited"
             self._pending += chunk
@@ -178,6 +183,37 @@ def test_killed_writers_lose_nothing(jobs_path: Path) -> None:
     # moment a non-atomic save would have left a half-written jobs file.
     assert cut_short > 0
     assert list(jobs_path.parent.glob("*.corrupt-*")) == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_writer_lines_are_single_writes(jobs_path: Path, tmp_path: Path) -> None:
+    """Each line of a writer is one write call, even with Python unbuffered.
+
+    Were a line split in two calls, a writer killed between them would join
+    its line to the fork server's next one, and the kill loop would wait for a
+    line that never comes.
+    """
+    trace = tmp_path / "writes.trace"
+    command = [
+        *("strace", "-f", "-e", "trace=write", "-e", "signal=none"),
+        *("-o", str(trace), sys.executable, "-u"),
+        *("-m", "tests.store.jobs_writer", "run", str(jobs_path), "w", "3"),
+    ]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=WRITER_TIMEOUT,
+    )
+    if done.returncode != 0 and "ptrace" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+
+    writes = re.findall(r'write\(1, "(.*?)", \d+\)', trace.read_text("utf-8"))
+    assert writes == ["ready\\n", "saved w-0\\n", "saved w-1\\n", "saved w-2\\n"]
 
 
 def test_save_removes_temp_files_of_killed_writers(jobs_path: Path) -> None:
@@ -293,6 +329,62 @@ def test_unreadable_file_moved_aside(
     assert not jobs_path.exists()
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(b"", "it is empty", id="empty"),
+        pytest.param(b'version = 1\n[[jobs]\nname = "x', "not valid TOML", id="cut"),
+        pytest.param(FOREIGN_TOML.encode(), "not a plexe-tui jobs file", id="foreign"),
+        pytest.param(b"version = 3\njobs = []\n", "format version is 3", id="newer"),
+        pytest.param(b'version = 1\njobs = "x"\n', "not a list", id="not-a-list"),
+    ],
+)
+def test_save_sets_aside_unreadable_file(
+    jobs_path: Path, content: bytes, reason: str
+) -> None:
+    """A file broken while the app runs is kept aside, not overwritten."""
+    store = JobStore(jobs_path)
+    store.save([job("a")])
+    jobs_path.write_bytes(content)
+
+    store.save([job("a"), job("b")])
+
+    assert file_names(jobs_path) == {"a", "b"}
+    (aside,) = jobs_path.parent.glob("jobs.toml.corrupt-*")
+    assert aside.read_bytes() == content
+    (warning,) = store.take_warnings()
+    assert reason in warning
+    assert aside.name in warning
+    assert "wrote the jobs it had in memory to a new file" in warning
+    assert store.take_warnings() == []
+
+
+def test_save_after_aside_is_quiet(jobs_path: Path) -> None:
+    store = JobStore(jobs_path)
+    store.save([job("a")])
+    jobs_path.write_bytes(b"garbage = ")
+    store.save([job("a")])
+    store.take_warnings()
+
+    store.save([job("a"), job("b")])
+
+    assert store.take_warnings() == []
+    assert len(list(jobs_path.parent.glob("jobs.toml.corrupt-*"))) == 1
+
+
+def test_asides_in_one_second_all_kept(jobs_path: Path) -> None:
+    store = JobStore(jobs_path)
+    contents = [b"first = ", b"second = ", b"third = "]
+    for content in contents:
+        store.save([job("a")])
+        jobs_path.write_bytes(content)
+        store.save([job("a")])
+
+    asides = sorted(jobs_path.parent.glob("jobs.toml.corrupt-*"))
+    kept = sorted(path.read_bytes() for path in asides)
+    assert kept == sorted(contents)
+
+
 def test_second_load_after_aside_is_quiet(jobs_path: Path) -> None:
     jobs_path.parent.mkdir(parents=True)
     jobs_path.write_bytes(FOREIGN_TOML.encode())
@@ -379,3 +471,24 @@ def test_bound_keeps_unreadable_tables(jobs_path: Path) -> None:
 def test_bound_must_be_positive(jobs_path: Path) -> None:
     with pytest.raises(ValueError, match="max_jobs"):
         JobStore(jobs_path, max_jobs=0)
+
+
+# Whether the file changed behind the store's back
+
+
+def test_is_current_tracks_other_writers(jobs_path: Path) -> None:
+    store = JobStore(jobs_path)
+    assert store.is_current()
+
+    store.save([job("a")])
+    saved = store.is_current()
+    JobStore(jobs_path).save([job("b")])
+    after_other = store.is_current()
+    store.load()
+    after_load = store.is_current()
+    jobs_path.unlink()
+
+    assert saved
+    assert not after_other
+    assert after_load
+    assert not store.is_current()

@@ -60,6 +60,17 @@ def test_snapshot_after_missing_and_add(tmp_path: Path) -> None:
     assert after_add.status == "failed"
 
 
+def test_missing_message_punctuation(tmp_path: Path) -> None:
+    book = book_with(tmp_path, job("a"))
+
+    book.mark_missing(f"a:1@{SERVER}", "Model a:1 not found.")
+
+    missing = book.get(f"a:1@{SERVER}")
+    assert missing is not None
+    assert missing.error is not None
+    assert "(Model a:1 not found). It is no longer polled" in missing.error
+
+
 def test_round_adds_listed_builds(tmp_path: Path) -> None:
     book = book_with(tmp_path)
     result = SyncRound(

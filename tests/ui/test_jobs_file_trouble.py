@@ -11,6 +11,7 @@ from tests.ui.helpers import (
     TERMINAL_SIZE,
     job_table,
     make_app,
+    read_jobs,
     settle,
     table_rows,
     write_jobs,
@@ -103,3 +104,69 @@ async def test_partly_readable_file_shows_good_jobs(
     assert len(messages) == 1
     assert messages[0].startswith("1 job in ")
     assert "it has no server" in messages[0]
+
+
+async def test_file_broken_while_running(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """A file broken while the app runs is set aside at the next save, once."""
+    key = f"churn:1@{platform.url}"
+    write_jobs(config_dir, [job_table("churn", "1", platform.url, status="building")])
+    platform.set_build("churn", "1", status="building", build_progress=10.0)
+    app = make_app(platform.url, config_dir)
+    shown = record_notifications(app)
+    garbage = b'version = 1\n[[jobs]\nmodel_name = "hand-edit'
+
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        (config_dir / "jobs.toml").write_bytes(garbage)
+        for progress in (40.0, 70.0):
+            platform.set_build("churn", "1", status="building", build_progress=progress)
+            await pilot.press("r")
+            await settle(pilot)
+        rows = table_rows(pilot)
+        await pilot.press("q")
+
+    messages = about_jobs_file(shown)
+    assert len(messages) == 1
+    assert "not valid TOML" in messages[0]
+    assert "The app wrote the jobs it had in memory to a new file." in messages[0]
+    (aside,) = config_dir.glob("jobs.toml.corrupt-*")
+    assert aside.read_bytes() == garbage
+    assert aside.name in messages[0]
+    assert list(rows) == [key]
+    (saved,) = read_jobs(config_dir)
+    assert saved["build_progress"] == 70.0
+
+
+async def test_file_emptied_then_quit(platform: FakePlatform, config_dir: Path) -> None:
+    """With no save left to do, quitting still writes the jobs back."""
+    write_jobs(config_dir, [job_table("churn", "1", platform.url, status="completed")])
+    app = make_app(platform.url, config_dir)
+
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        (config_dir / "jobs.toml").write_bytes(b"")
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("q")
+
+    assert [table["model_name"] for table in read_jobs(config_dir)] == ["churn"]
+    (aside,) = config_dir.glob("jobs.toml.corrupt-*")
+    assert aside.read_bytes() == b""
+
+
+async def test_quit_without_changes_leaves_file(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    path = write_jobs(
+        config_dir, [job_table("churn", "1", platform.url, status="completed")]
+    )
+    before = path.read_bytes()
+    app = make_app(platform.url, config_dir)
+
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+
+    assert path.read_bytes() == before

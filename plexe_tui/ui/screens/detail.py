@@ -30,7 +30,7 @@ from textual.widgets import (
 )
 
 from plexe_tui.api import ApiError, is_terminal
-from plexe_tui.api.errors import NotFoundError
+from plexe_tui.api.errors import NetworkError, NotFoundError
 from plexe_tui.store import Job
 from plexe_tui.ui.description import render_description
 from plexe_tui.ui.detail_view import (
@@ -297,9 +297,18 @@ class DetailScreen(Screen[None]):
         job = self.job
         if job is None:
             return
-        client = await self.plexe.connection.client()
+        await self.plexe.servers.primary.restart_engine_if_exited()
+        connection = self.plexe.connection
+        client = await connection.client()
         try:
             status = await client.get_status(job.model_name, job.model_version)
+        except (NetworkError, RuntimeError):
+            # A closed client raises RuntimeError. When the engine died, the
+            # advice of either error (check the URL) is wrong: the next poll,
+            # of this screen or of the app, starts it again and shows a notice.
+            if connection.lost_engine(client):
+                return
+            raise
         except NotFoundError as exc:
             if self.plexe.book.mark_missing(self.key, exc.message):
                 self.plexe.jobs_updated({self.key})

@@ -52,7 +52,7 @@ class BatchPanel(Vertical):
         """Say where the predictions went."""
         self._set_status(
             f"Predicted {progress.done:,} rows of {self.source.name}"
-            f"{_failed(progress)}. Written to {progress.output}."
+            f"{_failed(progress)}. Written to {progress.output}.{_reason(progress)}"
         )
 
     def show_stopped(self, progress: BatchProgress, reason: str | None) -> None:
@@ -63,7 +63,7 @@ class BatchPanel(Vertical):
         if progress.output is not None and progress.done:
             output_note = (
                 f" The first {progress.done:,} of {progress.total:,} rows' "
-                f"predictions are in {progress.output}."
+                f"predictions are in {progress.output}.{_reason(progress)}"
             )
         else:
             output_note = " No output file was written."
@@ -83,3 +83,8 @@ def _failed(progress: BatchProgress) -> str:
     if not progress.failed:
         return ""
     return f", {progress.failed:,} with an error (see the error column)"
+
+
+def _reason(progress: BatchProgress) -> str:
+    """Return why the output is not beside the input, after a space, or ""."""
+    return f" {progress.output_reason}" if progress.output_reason else ""
