@@ -99,6 +99,18 @@ def test_round_adds_listed_builds(tmp_path: Path) -> None:
     assert listed.updated_at == listed.created_at
 
 
+def test_round_skips_forgotten_builds(tmp_path: Path) -> None:
+    book = book_with(tmp_path, job("a", status="completed"))
+    key = f"a:1@{SERVER}"
+    book.remove(key)
+    result = SyncRound(listed={key: BuildStatus("a", "1", "completed", goal="g")})
+
+    changed = book.apply_round(SERVER, result)
+
+    assert book.get(key) is None
+    assert changed == set()
+
+
 def test_round_keeps_fields_lists_omit(tmp_path: Path) -> None:
     book = book_with(tmp_path, job("a", iteration=2, phase="search"))
     result = SyncRound(

@@ -83,25 +83,6 @@ def test_csv_header_starting_with_brace(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="JobBook.apply_round adds every listed build it does not hold, "
-    "including one the user forgot with f, so the job comes back as "
-    "'external' at the next poll, without its dataset, metric or history",
-)
-def test_forgotten_job_not_listed_again(tmp_path: Path) -> None:
-    book = JobBook(JobStore(tmp_path / "jobs.toml"))
-    key = f"a:1@{SERVER}"
-    book.add(make_job("a", status="completed"))
-    book.remove(key)
-    result = SyncRound(listed={key: BuildStatus("a", "1", "completed", goal="g")})
-
-    changed = book.apply_round(SERVER, result)
-
-    assert book.get(key) is None
-    assert changed == set()
-
-
-@pytest.mark.xfail(
-    strict=True,
     reason="a list item has no phase, and apply_round keeps the old one, so a "
     "build that ends between two status calls shows 'Phase starting' forever",
 )
