@@ -1,0 +1,77 @@
+"""Readable text in both themes: the status colours, and the text of every snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.style import Style
+from textual.color import Color
+from textual.theme import BUILTIN_THEMES
+
+from plexe_tui.api.status import BuildState
+from plexe_tui.ui.format import status_style
+from tests.ui.contrast import contrast_ratio, text_runs
+
+SNAPSHOT_DIR = Path(__file__).parent / "__snapshots__"
+THEMES = ["textual-dark", "textual-light"]
+STATUSES = [*BuildState, "paused_awaiting_feedback"]
+
+# WCAG 2.1 asks a contrast of 4.5 for normal text (criterion 1.4.3, AA).
+TEXT_CONTRAST = 4.5
+# WCAG 2.1 asks 3 for large text and for controls. The snapshots are held to
+# this lower bound because Textual 8.2's own widgets fall between the two in
+# its default themes: the dark theme's highlighted row is 3.8.
+SNAPSHOT_CONTRAST = 3.0
+# Behind a modal screen Textual dims the screen below on purpose, so the
+# snapshots of modals are left out.
+# NOTE: so the text of the modals themselves is not checked either.
+MODAL_SNAPSHOTS = ("question", "picker", "palette", "help_screen")
+
+
+def theme_backgrounds(theme_name: str) -> dict[str, str]:
+    """Return the background colours Textual derives for a theme, by name."""
+    variables = BUILTIN_THEMES[theme_name].to_color_system().generate()
+    return {name: variables[name] for name in ("background", "surface", "panel")}
+
+
+@pytest.mark.parametrize("theme_name", THEMES)
+@pytest.mark.parametrize("status", STATUSES)
+def test_status_colour_readable(theme_name: str, status: str) -> None:
+    theme = BUILTIN_THEMES[theme_name]
+    style = Style.parse(status_style(status, theme))
+    if style.color is None:
+        assert style.dim, "a status without a colour is dimmed"
+        return
+    colour = Color.from_rich_color(style.color).hex
+
+    for name, background in theme_backgrounds(theme_name).items():
+        contrast = contrast_ratio(colour, background)
+        assert contrast >= TEXT_CONTRAST, (
+            f"{status} in {colour} on the {name} {background}: {contrast:.2f}"
+        )
+
+
+def snapshot_files() -> list[Path]:
+    files = sorted(SNAPSHOT_DIR.glob("*/*.svg"))
+    return [path for path in files if not any(m in path.name for m in MODAL_SNAPSHOTS)]
+
+
+@pytest.mark.parametrize("snapshot", snapshot_files(), ids=lambda path: path.stem)
+def test_snapshot_text_readable(snapshot: Path) -> None:
+    faint = [
+        f"line {run.line}: {run.text[:40]!r} in {run.colour} on {run.background} "
+        f"({run.contrast:.2f})"
+        for run in text_runs(snapshot)
+        if run.contrast < SNAPSHOT_CONTRAST
+    ]
+
+    assert not faint, "\n".join(faint)
+
+
+def test_snapshots_found() -> None:
+    """The check above sees both themes, so a moved folder cannot pass it empty."""
+    names = [path.name for path in snapshot_files()]
+
+    assert any("[dark]" in name for name in names)
+    assert any("[light]" in name for name in names)
