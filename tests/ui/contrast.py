@@ -1,8 +1,8 @@
 """Contrast of text in snapshot SVGs, by WCAG 2.1's definition.
 
 The SVGs that pytest-textual-snapshot writes draw each cell's background as a
-`<rect>` and each run of same-styled text as a `<text>` with a class whose
-`fill` is the text colour; both carry the x of their first cell and the line.
+`<rect>`, and each run of same-styled text as a `<text>` with a class whose
+`fill` is the text colour. Both carry the x of their first cell and the line.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ RECT = re.compile(
     r'width="[\d.]+" height="[\d.]+" shape-rendering'
 )
 TEXT = re.compile(
-    r'<text class="([\w-]+)" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'<text class="([\w-]+)" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)" '
     r'clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>'
 )
 TEXT_STYLE = re.compile(r"\.([\w-]+) \{ fill: (#[0-9a-fA-F]{6})")
@@ -35,6 +35,8 @@ class TextRun:
     colour: str
     background: str
     line: int
+    x: float
+    """Left edge of the run's first cell, in SVG units."""
 
     @property
     def contrast(self) -> float:
@@ -68,11 +70,46 @@ def text_runs(svg_path: Path) -> Iterator[TextRun]:
         (rows.index(float(y)), round(float(x), 1)): fill
         for fill, x, y in RECT.findall(svg)
     }
-    for style, x, line, escaped in TEXT.findall(svg):
+    for style, x, _, line, escaped in TEXT.findall(svg):
         text = html.unescape(escaped).replace("\xa0", " ")
         readable = GRAPHICS.sub("", text)
         if not any(char.isalnum() for char in readable) or style not in colours:
             continue
         background = backgrounds.get((int(line), round(float(x), 1)))
         if background is not None:
-            yield TextRun(text.strip(), colours[style], background, int(line))
+            run = TextRun(text.strip(), colours[style], background, int(line), float(x))
+            yield run
+
+
+@dataclass(frozen=True)
+class Box:
+    """The lines and x range inside a box drawn with round corners."""
+
+    top: int
+    bottom: int
+    left: float
+    right: float
+
+    def contains(self, run: TextRun) -> bool:
+        inside_lines = self.top < run.line < self.bottom
+        return inside_lines and self.left < run.x < self.right
+
+
+def rounded_box(svg_path: Path) -> Box | None:
+    """Return the first box with round corners (`╭` to `╯`), as modals draw."""
+    svg = svg_path.read_text(encoding="utf-8")
+    top = bottom = None
+    left = right = 0.0
+    for _, x, length, line, escaped in TEXT.findall(svg):
+        text = html.unescape(escaped)
+        cell = float(length) / len(text)
+        if top is None and "╭" in text:
+            top = int(line)
+            left = float(x) + cell * text.index("╭")
+        if top is not None and "╯" in text:
+            bottom = int(line)
+            right = float(x) + cell * text.index("╯")
+            break
+    if top is None or bottom is None:
+        return None
+    return Box(top, bottom, left, right)
