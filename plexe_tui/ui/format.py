@@ -21,7 +21,10 @@ def status_style(status: str, theme: Theme) -> str:
 
     The colour is the theme's, shaded until it is readable on the theme.
     """
-    colours = readable_text_colours(theme)
+    colours = {
+        name: rich_colour_name(colour)
+        for name, colour in readable_text_colours(theme).items()
+    }
     try:
         state = BuildState(status)
     except ValueError:
@@ -35,6 +38,11 @@ def status_style(status: str, theme: Theme) -> str:
         BuildState.CANCELLED: None,
     }[state]
     return f"bold {colour}" if colour else "dim"
+
+
+def rich_colour_name(colour: str) -> str:
+    """Return a Textual colour as Rich writes it: `ansi_green` is `green` there."""
+    return colour.removeprefix("ansi_")
 
 
 def status_text(status: str, theme: Theme) -> Text:

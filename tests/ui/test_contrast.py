@@ -1,4 +1,7 @@
-"""Readable text in both themes: the status colours, and the text of every snapshot."""
+"""Readable text in both themes: the status colours, and the text of every snapshot.
+
+Also the status words in themes whose colours are ANSI names or left unset.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,21 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 from textual.color import Color
-from textual.theme import BUILTIN_THEMES
+from textual.theme import BUILTIN_THEMES, Theme
 
 from plexe_tui.api.status import BuildState
 from plexe_tui.ui.format import status_style
+from tests.fake_platform import FakePlatform
 from tests.ui.contrast import TextRun, contrast_ratio, rounded_box, text_runs
+from tests.ui.helpers import (
+    TERMINAL_SIZE,
+    job_table,
+    make_app,
+    settle,
+    table_rows,
+    write_config,
+    write_jobs,
+)
 
 SNAPSHOT_DIR = Path(__file__).parent / "__snapshots__"
 THEMES = ["textual-dark", "textual-light"]
@@ -88,3 +101,41 @@ def test_snapshots_found() -> None:
 
     assert any("[dark]" in name for name in names)
     assert any("[light]" in name for name in names)
+
+
+@pytest.mark.parametrize("theme_name", sorted(BUILTIN_THEMES))
+def test_status_style_parses_in_every_theme(theme_name: str) -> None:
+    """config.toml accepts any Textual theme, some of which use ANSI colours."""
+    theme = BUILTIN_THEMES[theme_name]
+
+    for status in [*STATUSES, "unknown-word"]:
+        Style.parse(status_style(status, theme))
+
+
+def test_status_style_bare_theme() -> None:
+    """A theme that sets only its primary colour gets Textual's fallbacks."""
+    theme = Theme(name="bare", primary="#336699", dark=False)
+
+    for status in STATUSES:
+        style = Style.parse(status_style(status, theme))
+        assert "None" not in str(style)
+
+
+async def test_ansi_theme_draws_jobs(platform: FakePlatform, config_dir: Path) -> None:
+    platform.set_build("churn", "1", status="building")
+    write_jobs(
+        config_dir,
+        [
+            job_table("churn", "1", platform.url, status="building"),
+            job_table("cancer", "3", platform.url, status="completed"),
+        ],
+    )
+    write_config(config_dir, 'theme = "ansi-dark"\n')
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        rows = table_rows(pilot)
+
+    assert app.theme == "ansi-dark"
+    assert rows[f"churn:1@{platform.url}"][1] == "building"
+    assert rows[f"cancer:3@{platform.url}"][1] == "completed"
