@@ -245,6 +245,12 @@ class PlexeApp(App[None]):
             if command.title not in titles:
                 yield command
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Add `$readable-warning` and its kin: theme colours shaded for text."""
+        from plexe_tui.ui.themes import readable_text_variables
+
+        return readable_text_variables(self.current_theme)
+
     def action_help(self) -> None:
         from plexe_tui.ui.user_settings import open_help
 

@@ -13,23 +13,36 @@ from textual.theme import Theme
 
 from plexe_tui.api.status import BuildState, is_terminal
 from plexe_tui.store import Job
+from plexe_tui.ui.themes import readable_text_colours
 
 
 def status_style(status: str, theme: Theme) -> str:
-    """Return a Rich style for a status word: a theme colour, never the only cue."""
+    """Return a Rich style for a status word: a theme colour, never the only cue.
+
+    The colour is the theme's, shaded until it is readable on the theme.
+    """
+    colours = {
+        name: rich_colour_name(colour)
+        for name, colour in readable_text_colours(theme).items()
+    }
     try:
         state = BuildState(status)
     except ValueError:
-        return f"italic {theme.accent}"  # A word outside the contract's table.
+        return f"italic {colours['accent']}"  # A word outside the contract's table.
 
     colour = {
-        BuildState.COMPLETED: theme.success,
-        BuildState.FAILED: theme.error,
-        BuildState.BUILDING: theme.warning,
-        BuildState.PENDING: theme.primary,
+        BuildState.COMPLETED: colours["success"],
+        BuildState.FAILED: colours["error"],
+        BuildState.BUILDING: colours["warning"],
+        BuildState.PENDING: colours["primary"],
         BuildState.CANCELLED: None,
     }[state]
     return f"bold {colour}" if colour else "dim"
+
+
+def rich_colour_name(colour: str) -> str:
+    """Return a Textual colour as Rich writes it: `ansi_green` is `green` there."""
+    return colour.removeprefix("ansi_")
 
 
 def status_text(status: str, theme: Theme) -> Text:

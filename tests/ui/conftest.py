@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 
 from tests.engine.engine_harness import EngineProcess
 from tests.fake_platform import FakePlatform
-from tests.ui.helpers import DATA_DIR
+from tests.ui.helpers import DATA_DIR, write_config
 
 # The snapshot server's address appears on screen ("Server: http://..."), so it
 # must be the same on every run. 127.0.0.77 keeps it apart from servers that
@@ -74,6 +74,14 @@ def config_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "config"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(params=["dark", "light"])
+def theme(request: pytest.FixtureRequest, config_dir: Path) -> str:
+    """Each theme, chosen in config.toml as a user does; for snapshots of both."""
+    name: str = request.param
+    write_config(config_dir, f'theme = "{name}"\n')
+    return name
 
 
 @pytest.fixture

@@ -77,6 +77,14 @@ def write_jobs(config_dir: Path, jobs: list[dict[str, Any]]) -> Path:
     return path
 
 
+def write_config(config_dir: Path, text: str) -> Path:
+    """Write config.toml, private to the user as the app expects of a file with keys."""
+    path = config_dir / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def read_jobs(config_dir: Path) -> list[dict[str, Any]]:
     """Return the job tables of the jobs.toml in `config_dir`."""
     document = tomllib.loads((config_dir / "jobs.toml").read_text(encoding="utf-8"))

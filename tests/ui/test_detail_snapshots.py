@@ -1,4 +1,8 @@
-"""SVG snapshots of the job detail: building, completed, failed, and predicting.
+"""SVG snapshots of the job detail and its questions, in both themes.
+
+The detail is shown building, completed, failed, and predicting; the
+questions are those that confirm forgetting, deleting, cancelling and
+leaving a running prediction.
 
 Run `pytest tests/ui/test_detail_snapshots.py --snapshot-update` after an
 intended change of the screen, and look at the new SVGs before committing them.
@@ -208,7 +212,10 @@ def building_app(platform: FakePlatform, config_dir: Path) -> PlexeApp:
 
 
 def test_detail_building(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
 ) -> None:
     app = building_app(snapshot_platform, config_dir)
 
@@ -216,7 +223,10 @@ def test_detail_building(
 
 
 def test_detail_building_narrow(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
 ) -> None:
     app = building_app(snapshot_platform, config_dir)
 
@@ -224,7 +234,10 @@ def test_detail_building_narrow(
 
 
 def test_detail_completed(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
 ) -> None:
     """A completed build whose server sends no description or model record."""
     jobs = [completed_job(snapshot_platform.url)]
@@ -238,6 +251,7 @@ def test_detail_completed_model(
     snapshot_platform: FakePlatform,
     config_dir: Path,
     in_repository: None,
+    theme: str,
 ) -> None:
     """Approaches, lineage and the inference form filled from the dataset."""
     server = snapshot_platform.url
@@ -249,7 +263,10 @@ def test_detail_completed_model(
 
 
 def test_detail_failed_long_error(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
 ) -> None:
     jobs = [earlier_penguins(snapshot_platform.url)]
     app = snapshot_app(snapshot_platform, config_dir, jobs)
@@ -258,7 +275,10 @@ def test_detail_failed_long_error(
 
 
 def test_detail_failed_narrow(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
 ) -> None:
     jobs = [earlier_penguins(snapshot_platform.url)]
     app = snapshot_app(snapshot_platform, config_dir, jobs)
@@ -279,6 +299,7 @@ def test_detail_inference_result(
     snapshot_platform: FakePlatform,
     config_dir: Path,
     in_repository: None,
+    theme: str,
 ) -> None:
     script_penguins_model(snapshot_platform)
     jobs = [penguins_job(snapshot_platform.url)]
@@ -294,26 +315,23 @@ def write_rows(path: Path, count: int) -> Path:
     return path
 
 
-def test_detail_batch_progress(
-    snap_compare: SnapCompare,
-    snapshot_platform: FakePlatform,
-    config_dir: Path,
-    in_repository: None,
-    tmp_path: Path,
-) -> None:
-    """The first chunk is predicted and the second is held by the server."""
-    script_penguins_model(snapshot_platform)
-    first = [PREDICTION] * FIRST_CHUNK_ROWS
-    snapshot_platform.respond("POST", "/models/penguins/2/predictions", json=first)
-    snapshot_platform.respond(
-        "POST", "/models/penguins/2/predictions", delay=HELD_SECONDS
-    )
-    source = write_rows(tmp_path / "measurements.csv", 200)
-    app = snapshot_app(
-        snapshot_platform, config_dir, [penguins_job(snapshot_platform.url)]
-    )
+def batch_app(platform: FakePlatform, config_dir: Path) -> PlexeApp:
+    """Build the app with penguins:2, whose server answers the first chunk only.
 
-    async def predicting(pilot: Pilot[Any]) -> None:
+    The second chunk's request is held, so the prediction stays running.
+    """
+    script_penguins_model(platform)
+    first = [PREDICTION] * FIRST_CHUNK_ROWS
+    platform.respond("POST", "/models/penguins/2/predictions", json=first)
+    platform.respond("POST", "/models/penguins/2/predictions", delay=HELD_SECONDS)
+    return snapshot_app(platform, config_dir, [penguins_job(platform.url)])
+
+
+def predicting(source: Path, *keys: str) -> RunBefore:
+    """Return a run_before that predicts `source` until the first chunk is done,
+    then presses `keys`."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
         await opening()(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, DetailScreen)
@@ -326,5 +344,77 @@ def test_detail_batch_progress(
             "the first chunk's progress",
         )
         await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
 
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=predicting)
+    return run_before
+
+
+def test_detail_batch_progress(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    in_repository: None,
+    tmp_path: Path,
+    theme: str,
+) -> None:
+    """The first chunk is predicted and the second is held by the server."""
+    app = batch_app(snapshot_platform, config_dir)
+    source = write_rows(tmp_path / "measurements.csv", 200)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=predicting(source))
+
+
+def test_detail_leave_batch_question(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    in_repository: None,
+    tmp_path: Path,
+    theme: str,
+) -> None:
+    app = batch_app(snapshot_platform, config_dir)
+    source = write_rows(tmp_path / "measurements.csv", 200)
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=predicting(source, "escape")
+    )
+
+
+# The questions of the detail screen, asked over a completed or building job.
+
+
+def test_detail_forget_question(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = [completed_job(snapshot_platform.url)]
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=opening("f"))
+
+
+def test_detail_delete_question(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = [completed_job(snapshot_platform.url)]
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=opening("d"))
+
+
+def test_detail_cancel_question(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    app = building_app(snapshot_platform, config_dir)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=opening("d"))

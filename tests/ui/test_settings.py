@@ -19,6 +19,7 @@ from plexe_tui.ui.keys import declared_bindings, known_binding_ids, own_node_cla
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.help import HelpScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
+from plexe_tui.ui.themes import readable_text_colours
 from plexe_tui.ui.widgets.job_table import JobTable
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
@@ -280,8 +281,9 @@ async def test_theme_toggle_saved(platform: FakePlatform, config_dir: Path) -> N
 async def test_theme_change_recolours_rows(
     platform: FakePlatform, config_dir: Path
 ) -> None:
-    # Pending is drawn in the primary colour, which differs between the themes.
-    # Of two pending jobs, one is under the cursor, drawn in the cursor's colours.
+    # Pending is drawn in the primary colour, shaded to be readable, which
+    # differs between the themes. Of two pending jobs, one is under the
+    # cursor, drawn in the cursor's colours.
     write_jobs(
         config_dir,
         [
@@ -292,7 +294,7 @@ async def test_theme_change_recolours_rows(
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await settle(pilot)
-        dark_primary = Color.parse(app.current_theme.primary)
+        dark_primary = primary_text_colour(app)
 
         assert dark_primary in drawn_colours(app, "pending")
 
@@ -300,8 +302,13 @@ async def test_theme_change_recolours_rows(
         await settle(pilot)
 
         light_colours = drawn_colours(app, "pending")
-        assert Color.parse(app.current_theme.primary) in light_colours
+        assert primary_text_colour(app) in light_colours
         assert dark_primary not in light_colours
+
+
+def primary_text_colour(app: PlexeApp) -> Color:
+    """Return the theme's primary colour as the app draws it for text."""
+    return Color.parse(readable_text_colours(app.current_theme)["primary"])
 
 
 def drawn_colours(app: PlexeApp, word: str) -> list[Color]:

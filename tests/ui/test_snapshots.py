@@ -1,6 +1,7 @@
-"""SVG snapshots of every screen, against a fake platform at a fixed address.
+"""SVG snapshots of every screen in both themes, against a fake platform.
 
-The job detail has its own file, test_detail_snapshots.py.
+The platform listens at a fixed address, which screens show. The job detail
+and its questions have their own file, test_detail_snapshots.py.
 
 Run `pytest tests/ui/test_snapshots.py --snapshot-update` after an intended
 change of the UI, and look at the new SVGs before committing them.
@@ -13,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from plexe_tui.store.drafts import NEW_BUILD, DraftStore
 from plexe_tui.ui.app import PlexeApp
+from plexe_tui.ui.screens.pickers import DataFileTree, FilePickerScreen
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
@@ -29,12 +32,15 @@ from tests.ui.helpers import (
     paste_into,
     settle,
     wait_until,
+    write_config,
     write_jobs,
 )
 from tests.ui.manual_time import ManualTime
 
 SnapCompare = Callable[..., bool]
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+NARROW_SIZE = (80, 24)
 
 FAILED_ERROR = (
     "Training failed for every approach. The target column 'species' has 3 "
@@ -284,245 +290,6 @@ def steps_of_one_second() -> Callable[[], float]:
     return lambda: float(next(ticks))
 
 
-def test_jobs_every_status(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = every_status(snapshot_platform.url)
-    app = snapshot_app(snapshot_platform, config_dir, jobs)
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=refreshed)
-
-
-def test_jobs_empty(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=refreshed)
-
-
-def test_build_form_empty(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("n"))
-
-
-def test_build_form_errors(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_errors)
-
-
-def test_resubmit_form_prefilled(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = [completed_job(snapshot_platform.url)]
-    app = snapshot_app(snapshot_platform, config_dir, jobs)
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("s"))
-
-
-def test_build_form_columns(
-    snap_compare: SnapCompare,
-    snapshot_platform: FakePlatform,
-    config_dir: Path,
-    dataset_file: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The Dataset field shows the path, so it is relative to a fixed folder.
-    monkeypatch.chdir(dataset_file.parent.parent)
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_columns)
-
-
-def test_resubmit_form_changes(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = [completed_job(snapshot_platform.url)]
-    app = snapshot_app(snapshot_platform, config_dir, jobs)
-
-    assert snap_compare(
-        app, terminal_size=TERMINAL_SIZE, run_before=resubmit_with_changes
-    )
-
-
-def test_build_form_leave_question(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=leave_question)
-
-
-def test_build_form_server_error(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    message = "The goal names no column of the dataset; name the column to predict."
-    snapshot_platform.respond(
-        "POST",
-        "/models/cancer",
-        status=422,
-        json={"error": {"code": "invalid", "message": message, "field": "goal"}},
-    )
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(
-        app, terminal_size=TERMINAL_SIZE, run_before=form_with_server_error
-    )
-
-
-# The light theme, and the help screen in both themes. config.toml chooses
-# the theme, as it does for a user.
-
-
-LIGHT_CASES: dict[str, tuple[Callable[[str], list[dict[str, Any]]], RunBefore]] = {
-    "jobs_every_status": (every_status, refreshed),
-    "jobs_empty": (lambda server: [], refreshed),
-    "build_form_empty": (lambda server: [], pressing("n")),
-    "build_form_errors": (lambda server: [], form_with_errors),
-    "build_form_leave_question": (lambda server: [], leave_question),
-    "resubmit_form_prefilled": (
-        lambda server: [completed_job(server)],
-        pressing("s"),
-    ),
-    "resubmit_form_changes": (
-        lambda server: [completed_job(server)],
-        resubmit_with_changes,
-    ),
-    "detail_completed": (lambda server: [completed_job(server)], pressing("enter")),
-    "detail_failed_long_error": (
-        lambda server: [failed_job(server)],
-        pressing("enter"),
-    ),
-}
-
-
-def write_config(config_dir: Path, text: str) -> None:
-    path = config_dir / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-
-
-@pytest.mark.parametrize("case", sorted(LIGHT_CASES))
-def test_light_theme(
-    snap_compare: SnapCompare,
-    snapshot_platform: FakePlatform,
-    config_dir: Path,
-    case: str,
-) -> None:
-    jobs, run_before = LIGHT_CASES[case]
-    write_config(config_dir, 'theme = "light"\n')
-    app = snapshot_app(snapshot_platform, config_dir, jobs(snapshot_platform.url))
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=run_before)
-
-
-def test_light_theme_form_columns(
-    snap_compare: SnapCompare,
-    snapshot_platform: FakePlatform,
-    config_dir: Path,
-    dataset_file: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.chdir(dataset_file.parent.parent)
-    write_config(config_dir, 'theme = "light"\n')
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_columns)
-
-
-# The help screen opens on the build form, which shows no clock: the job
-# list's "updated N s ago" could change while a busy machine renders.
-
-
-@pytest.mark.parametrize("theme", ["dark", "light"])
-def test_help_screen(
-    snap_compare: SnapCompare,
-    snapshot_platform: FakePlatform,
-    config_dir: Path,
-    theme: str,
-) -> None:
-    write_config(config_dir, f'theme = "{theme}"\n')
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(
-        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "f1")
-    )
-
-
-def test_help_screen_remapped(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    write_config(config_dir, '[keys]\nsubmit = "f5"\nbrowse = "ctrl+b,ctrl+o"\n')
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(
-        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "f1")
-    )
-
-
-def test_build_form_uploading(
-    snap_compare: SnapCompare,
-    snapshot_platform: FakePlatform,
-    config_dir: Path,
-    dataset_file: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.chdir(dataset_file.parent.parent)
-    # The bytes are sent; the confirmation waits until the platform stops.
-    snapshot_platform.respond("POST", "/uploads/status", json={}, delay=60)
-    app = snapshot_app(snapshot_platform, config_dir, [])
-    app.settings.monotonic = steps_of_one_second()
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_uploading)
-
-
-def test_build_form_upload_picker(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    uploads = [
-        {
-            "upload_id": "upl-7",
-            "filename": "churn.csv",
-            "status": "complete",
-            "size_bytes": 2_400_000,
-            "created_at": "2025-03-14T11:58:00+00:00",
-        },
-        {
-            "upload_id": "upl-8",
-            "filename": "prices [2024].jsonl",
-            "status": "pending",
-            "created_at": "2025-03-14T09:30:00+00:00",
-        },
-    ]
-    snapshot_platform.respond("GET", "/uploads", json={"uploads": uploads})
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(
-        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "ctrl+l")
-    )
-
-
-def test_build_form_draft_restored(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    draft = {
-        "model_name": "house-prices",
-        "goal": "Estimate the sale price of each house from its size and area",
-        "metric": "mae",
-        "max_iterations": "8",
-    }
-    DraftStore(config_dir / "drafts.toml").save(NEW_BUILD, draft)
-    app = snapshot_app(snapshot_platform, config_dir, [])
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("n"))
-
-
 async def sorted_by_name(pilot: Pilot[Any]) -> None:
     """Sort by name with `o`, then reverse it with `O`, and move the cursor down."""
     await settle(pilot)
@@ -537,22 +304,39 @@ async def filtered(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-def test_jobs_sorted(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = every_status(snapshot_platform.url)
-    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+async def palette_open(pilot: Pilot[Any]) -> None:
+    """Open the command palette and wait until it lists the commands."""
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, CommandPalette)
+            and pilot.app.screen.query_one(CommandList).option_count > 0
+        ),
+        "the palette's commands",
+    )
+    await settle(pilot)
 
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=sorted_by_name)
 
+async def file_picker_open(pilot: Pilot[Any]) -> None:
+    """Open the form's file picker and wait until it lists the folder.
 
-def test_jobs_filtered(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
-) -> None:
-    jobs = every_status(snapshot_platform.url)
-    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
-
-    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=filtered)
+    `settle` would wait forever: the directory tree's loader is a worker that
+    runs as long as the tree.
+    """
+    await settle(pilot)
+    await open_new_form(pilot)
+    await pilot.press("ctrl+o")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, FilePickerScreen)
+            and len(pilot.app.screen.query_one(DataFileTree).root.children) > 0
+        ),
+        "the picker's folder listing",
+    )
+    await pilot.pause()
 
 
 def timed_snapshot_app(
@@ -570,8 +354,74 @@ def timed_snapshot_app(
     )
 
 
+# Every test below that takes `theme` runs once per theme: config.toml
+# chooses it, as it does for a user.
+
+
+def test_jobs_every_status(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=refreshed)
+
+
+def test_jobs_narrow(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=NARROW_SIZE, run_before=refreshed)
+
+
+def test_jobs_empty(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=refreshed)
+
+
+def test_jobs_sorted(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=sorted_by_name)
+
+
+def test_jobs_filtered(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=filtered)
+
+
 def test_jobs_offline(
-    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
 ) -> None:
     snapshot_platform.respond(
         "GET", "/models", status=429, headers={"retry-after": "20"}, times=None
@@ -587,6 +437,7 @@ def test_jobs_several_servers(
     snapshot_platform: FakePlatform,
     second_snapshot_platform: FakePlatform,
     config_dir: Path,
+    theme: str,
 ) -> None:
     first = snapshot_platform
     second = second_snapshot_platform
@@ -630,3 +481,221 @@ def test_jobs_several_servers(
     app = timed_snapshot_app(first, config_dir, jobs)
 
     assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=settle)
+
+
+def test_command_palette(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = every_status(snapshot_platform.url)
+    app = timed_snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=palette_open)
+
+
+def test_build_form_empty(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("n"))
+
+
+def test_build_form_errors(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_errors)
+
+
+def test_build_form_columns(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    theme: str,
+) -> None:
+    # The Dataset field shows the path, so it is relative to a fixed folder.
+    monkeypatch.chdir(dataset_file.parent.parent)
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_with_columns)
+
+
+def test_build_form_draft_restored(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    draft = {
+        "model_name": "house-prices",
+        "goal": "Estimate the sale price of each house from its size and area",
+        "metric": "mae",
+        "max_iterations": "8",
+    }
+    DraftStore(config_dir / "drafts.toml").save(NEW_BUILD, draft)
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("n"))
+
+
+def test_build_form_leave_question(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=leave_question)
+
+
+def test_build_form_server_error(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    message = "The goal names no column of the dataset; name the column to predict."
+    snapshot_platform.respond(
+        "POST",
+        "/models/cancer",
+        status=422,
+        json={"error": {"code": "invalid", "message": message, "field": "goal"}},
+    )
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=form_with_server_error
+    )
+
+
+def test_build_form_uploading(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    theme: str,
+) -> None:
+    monkeypatch.chdir(dataset_file.parent.parent)
+    # The bytes are sent; the confirmation waits until the platform stops.
+    snapshot_platform.respond("POST", "/uploads/status", json={}, delay=60)
+    app = snapshot_app(snapshot_platform, config_dir, [])
+    app.settings.monotonic = steps_of_one_second()
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=form_uploading)
+
+
+def test_build_form_upload_picker(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    uploads = [
+        {
+            "upload_id": "upl-7",
+            "filename": "churn.csv",
+            "status": "complete",
+            "size_bytes": 2_400_000,
+            "created_at": "2025-03-14T11:58:00+00:00",
+        },
+        {
+            "upload_id": "upl-8",
+            "filename": "prices [2024].jsonl",
+            "status": "pending",
+            "created_at": "2025-03-14T09:30:00+00:00",
+        },
+    ]
+    snapshot_platform.respond("GET", "/uploads", json={"uploads": uploads})
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "ctrl+l")
+    )
+
+
+def test_build_form_file_picker(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    theme: str,
+) -> None:
+    # The picker shows its folder under the home folder as `~/data`.
+    home = dataset_file.parent.parent
+    (home / "data" / "penguins.json").write_text("[]\n", encoding="utf-8")
+    (home / "data" / "notes.txt").write_text("not a dataset\n", encoding="utf-8")
+    (home / "data" / "archive").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home / "data")
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=file_picker_open)
+
+
+def test_resubmit_form_prefilled(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = [completed_job(snapshot_platform.url)]
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(app, terminal_size=TERMINAL_SIZE, run_before=pressing("s"))
+
+
+def test_resubmit_form_changes(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    jobs = [completed_job(snapshot_platform.url)]
+    app = snapshot_app(snapshot_platform, config_dir, jobs)
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=resubmit_with_changes
+    )
+
+
+# The help screen opens on the build form, which shows no clock: the job
+# list's "updated N s ago" could change while a busy machine renders.
+
+
+def test_help_screen(
+    snap_compare: SnapCompare,
+    snapshot_platform: FakePlatform,
+    config_dir: Path,
+    theme: str,
+) -> None:
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "f1")
+    )
+
+
+def test_help_screen_remapped(
+    snap_compare: SnapCompare, snapshot_platform: FakePlatform, config_dir: Path
+) -> None:
+    write_config(config_dir, '[keys]\nsubmit = "f5"\nbrowse = "ctrl+b,ctrl+o"\n')
+    app = snapshot_app(snapshot_platform, config_dir, [])
+
+    assert snap_compare(
+        app, terminal_size=TERMINAL_SIZE, run_before=pressing("n", "f1")
+    )

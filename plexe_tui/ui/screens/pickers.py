@@ -5,23 +5,48 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
-from rich.text import Text
+from rich.text import Text, TextType
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, DirectoryTree, Label, Static
+from textual.widgets.directory_tree import DirEntry
+from textual.widgets.tree import TreeNode
 
 from plexe_tui.api import UploadInfo
 from plexe_tui.ui.form_rules import DATA_SUFFIXES
 from plexe_tui.ui.format import relative_time
 
 
+def folder_label(path: Path) -> str:
+    """Return a folder's path, written from `~` when it is in the home folder."""
+    try:
+        inside_home = path.relative_to(Path.home())
+    except ValueError:
+        return str(path)
+    return "~" if inside_home == Path() else f"~/{inside_home}"
+
+
 class DataFileTree(DirectoryTree):
-    """A directory tree that shows folders and data files only, hidden ones left out."""
+    """A directory tree that shows folders and data files only, hidden ones left out.
+
+    Its root is labelled with `folder_label`, which is shorter than the full path.
+    """
+
+    def __init__(self, path: Path, *, id: str | None = None) -> None:
+        super().__init__(path, id=id)
+        self.root.set_label(folder_label(path))
+
+    def reset_node(
+        self, node: TreeNode[DirEntry], label: TextType, data: DirEntry | None = None
+    ) -> Self:
+        if node is self.root and data is not None:
+            label = folder_label(data.path)
+        return super().reset_node(node, label, data)
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [
@@ -73,7 +98,7 @@ class FilePickerScreen(PickerScreen[Path]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker"):
             yield Label(self.title_text, classes="picker-title", markup=False)
-            yield Static(str(self.start), id="picker-folder", markup=False)
+            yield Static(folder_label(self.start), id="picker-folder", markup=False)
             yield DataFileTree(self.start, id="picker-tree")
             yield Static(
                 "enter opens a folder or chooses a file · backspace goes up · "
@@ -90,7 +115,7 @@ class FilePickerScreen(PickerScreen[Path]):
         tree = self.query_one(DataFileTree)
         parent = Path(tree.path).parent
         tree.path = parent
-        self.query_one("#picker-folder", Static).update(str(parent))
+        self.query_one("#picker-folder", Static).update(folder_label(parent))
 
 
 class UploadPickerScreen(PickerScreen[str]):

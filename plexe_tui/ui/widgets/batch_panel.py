@@ -17,7 +17,7 @@ class BatchPanel(Vertical):
     DEFAULT_CSS = """
     BatchPanel { height: auto; }
     BatchPanel #batch-status { height: auto; }
-    BatchPanel #batch-status.-error { color: $error; }
+    BatchPanel #batch-status.-error { color: $readable-error; }
     BatchPanel #batch-progress { margin: 0 0 1 0; }
     """
 

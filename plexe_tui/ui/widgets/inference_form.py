@@ -84,13 +84,14 @@ class InferenceForm(Vertical):
     InferenceForm .feature-type { width: 6; color: $text-muted; }
     InferenceForm .feature-input { width: 24; }
     InferenceForm .feature-error {
-        width: 1fr; height: auto; padding: 0 0 0 1; color: $error; display: none;
+        width: 1fr; height: auto; padding: 0 0 0 1; display: none;
+        color: $readable-error;
     }
     InferenceForm #inference-buttons { height: auto; margin: 1 0 0 0; }
     InferenceForm #inference-status {
         height: auto; color: $text-muted; display: none;
     }
-    InferenceForm #inference-status.-error { color: $error; }
+    InferenceForm #inference-status.-error { color: $readable-error; }
     InferenceForm #inference-result {
         height: auto; margin: 1 0 0 0; display: none;
     }
