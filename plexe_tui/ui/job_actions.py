@@ -17,6 +17,7 @@ from plexe_tui.store import Job
 from plexe_tui.ui.connection import LOCAL_SERVER
 from plexe_tui.ui.curl import curl_command
 from plexe_tui.ui.screens.confirm import ChoiceScreen
+from plexe_tui.ui.server_choice import key_profile, key_variable
 
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
@@ -82,13 +83,13 @@ class JobActions:
         """Send the DELETE and apply its outcome."""
         ended = is_terminal(job.status)
         try:
-            client = await self.app.connection.client()
+            client = await self.screen.connection(job).client()
             await client.delete_model(job.model_name, job.model_version)
         except ApiError as exc:
             self.explain_delete_failure(job, exc)
             return
 
-        self.app.server_features.delete_models = True
+        self.app.servers.features_for(job.server).delete_models = True
         if ended:
             log.info("Deleted %s on %s", job.label, job.server)
             self.app.forget_job(job.key)
@@ -103,7 +104,7 @@ class JobActions:
         """Say why the DELETE failed; a 405 hides the action from now on."""
         log.warning("DELETE of %s failed: %s", job.label, exc.message)
         if exc.status_code == 405:
-            self.app.server_features.delete_models = False
+            self.app.servers.features_for(job.server).delete_models = False
             self.screen.refresh_bindings()
             message = (
                 "This server does not offer deleting models (405). Press f to "
@@ -124,20 +125,38 @@ class JobActions:
         self.app.notify(f"Copied the model id {job.label}.", markup=False)
 
     def copy_curl(self, job: Job) -> None:
-        """Copy a curl command that starts the same build; the key stays out."""
-        connection = self.app.connection
+        """Copy a curl command that starts the same build; the key stays out.
+
+        The command sends a key only when the app sends one to that server,
+        read from the variable of the profile that names the server.
+        """
         base_url = job.server
         if job.server == LOCAL_SERVER:
-            engine = connection.engine
+            connection = self.app.servers.existing_connection(LOCAL_SERVER)
+            engine = connection.engine if connection is not None else None
             base_url = (engine.base_url if engine else None) or DEFAULT_ENGINE_URL
-        keyless = job.server == LOCAL_SERVER or (
-            job.server == connection.server and not connection.api_key
+        variable = key_variable(self.app, job.server)
+        command = curl_command(
+            job,
+            base_url,
+            with_key=variable is not None,
+            key_variable=variable or "",
         )
-        self.app.copy_to_clipboard(curl_command(job, base_url, with_key=not keyless))
+        self.app.copy_to_clipboard(command)
         where = "the local engine" if job.server == LOCAL_SERVER else base_url
-        key_note = "" if keyless else " It reads the API key from PLEXE_API_KEY."
         self.app.notify(
             f"Copied a curl command that starts {job.model_name} again on "
-            f"{where}.{key_note}",
+            f"{where}.{self.key_note(job, variable)}",
             markup=False,
         )
+
+    def key_note(self, job: Job, variable: str | None) -> str:
+        """Say where the copied command's API key comes from, or why it has none."""
+        if job.server == LOCAL_SERVER:
+            return ""
+        if variable is not None:
+            return f" It reads the API key from {variable}."
+        profile = key_profile(self.app, job.server)
+        if profile is None:
+            return " It sends no API key: no profile in config.toml names that server."
+        return f" It sends no API key: profile {profile.name} has none set."
