@@ -58,11 +58,19 @@ def server_options(app: PlexeApp) -> list[ServerOption]:
 
 
 def option_label(profile: str | None, server: str, own: str) -> str:
-    """Return `profile · URL`, or the URL and `job history` for other servers."""
+    """Return `profile · URL`, marked `in use` or `job history` where that applies."""
     where = "local engine on this machine" if server == LOCAL_SERVER else server
-    name = profile if profile is not None else "job history"
-    suffix = " (in use)" if server == own else ""
-    return f"{name} · {where}{suffix}"
+    label = f"{profile} · {where}" if profile is not None else where
+    if server == own:
+        return f"{label} (in use)"
+    if profile is None:
+        return f"{label} (job history)"
+    return label
+
+
+def describe_server(server: str) -> str:
+    """Name a server in a sentence: `the local engine`, or its URL."""
+    return "the local engine" if server == LOCAL_SERVER else server
 
 
 def key_profile(app: PlexeApp, server: str) -> Profile | None:
