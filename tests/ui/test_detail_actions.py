@@ -112,6 +112,32 @@ async def test_forget_asks_then_removes(
     assert platform.requests_to("DELETE", "/models/churn/4") == []
 
 
+async def test_forgotten_job_stays_gone(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """The server still lists a forgotten build; it does not come back as external."""
+    platform.set_build("churn", "4", status="completed")
+    write_jobs(config_dir, [churn_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_first_job(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        await answer(pilot, "forget")
+        lists_before = platform.count("GET", "/models")
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: platform.count("GET", "/models") > lists_before,
+            "the next list of models",
+        )
+        await settle(pilot)
+        rows = table_rows(pilot)
+
+    assert rows == {}
+    assert app.book.get(f"churn:4@{platform.url}") is None
+
+
 # Cancelling and deleting on the real engine
 
 
