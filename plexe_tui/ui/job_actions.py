@@ -18,12 +18,19 @@ from plexe_tui.ui.connection import LOCAL_SERVER
 from plexe_tui.ui.curl import curl_command
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.server_choice import key_profile, key_variable
+from plexe_tui.ui.servers import server_label
 
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
     from plexe_tui.ui.screens.detail import DetailScreen
 
 log = logging.getLogger(__name__)
+
+
+def server_name(server: str) -> str:
+    """Name a job's server in a message: `the local engine`, or host and port."""
+    return "the local engine" if server == LOCAL_SERVER else server_label(server)
+
 
 # The address the README gives an engine started by hand. A curl command for
 # a local build uses it when this app runs no local engine.
@@ -60,15 +67,18 @@ class JobActions:
         )
 
     def delete(self, job: Job) -> None:
-        """Ask, then delete a finished model on the server, or cancel a build."""
+        """Ask, then delete a finished model on its server, or cancel a build."""
+        where = server_name(job.server)
         if is_terminal(job.status):
             question = (
-                f"Delete {job.label} on the server? Its trained model is removed "
+                f"Delete {job.label} on {where}? Its trained model is removed "
                 "there for good, and the job leaves this app's job list."
             )
             choices = [("delete", "Delete on the server"), ("cancel", "Keep")]
         else:
-            question = f"Cancel the build {job.label}? The server stops training it."
+            question = (
+                f"Cancel the build {job.label} on {where}? It stops training there."
+            )
             choices = [("delete", "Cancel the build"), ("cancel", "Keep building")]
 
         def answered(choice: str | None) -> None:
@@ -93,11 +103,16 @@ class JobActions:
         if ended:
             log.info("Deleted %s on %s", job.label, job.server)
             self.app.forget_job(job.key)
-            self.app.notify(f"Deleted {job.label} on the server.", markup=False)
+            self.app.notify(
+                f"Deleted {job.label} on {server_name(job.server)}.", markup=False
+            )
             self.screen.dismiss()
         else:
             log.info("Cancelled %s on %s", job.label, job.server)
-            self.app.notify(f"Asked the server to cancel {job.label}.", markup=False)
+            self.app.notify(
+                f"Asked {server_name(job.server)} to cancel {job.label}.",
+                markup=False,
+            )
             self.screen.action_refresh()
 
     def explain_delete_failure(self, job: Job, exc: ApiError) -> None:

@@ -179,7 +179,8 @@ async def test_cancel_then_delete_on_engine(
     assert gone.status_code == 404
     assert isinstance(screen_after, JobsScreen)
     assert app.book.get(key) is None
-    assert f"Deleted doomed:{version} on the server." in shown
+    host = model_engine.base_url.removeprefix("http://")
+    assert f"Deleted doomed:{version} on {host}." in shown
     assert [job for job in read_jobs(config_dir) if job["model_name"] == "doomed"] == []
 
 

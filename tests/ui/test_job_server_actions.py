@@ -206,7 +206,9 @@ async def test_cancel_delete_on_job_server(
     gone = model_engine.client.get(f"/models/remote-doomed/{version}")
     assert gone.status_code == 404
     assert isinstance(screen_after, JobsScreen)
-    assert f"Deleted remote-doomed:{version} on the server." in shown
+    host = model_engine.base_url.removeprefix("http://")
+    assert f"Asked {host} to cancel remote-doomed:{version}." in shown
+    assert f"Deleted remote-doomed:{version} on {host}." in shown
     assert model_requests(platform, "remote-doomed") == []
 
 
@@ -333,3 +335,45 @@ async def test_curl_without_profile_has_no_key(
         f"Copied a curl command that starts churn again on {other}. It sends no "
         "API key: no profile in config.toml names that server."
     ]
+
+
+# Lineage across servers
+
+
+async def test_lineage_names_other_server(
+    platform: FakePlatform, second_platform: FakePlatform, config_dir: Path
+) -> None:
+    """A build resubmitted to another server has the same name:version as its
+    source, so the links name the server where it differs."""
+    source = job_table(
+        "churn",
+        "1",
+        platform.url,
+        status="completed",
+        created_at="2025-03-14T10:00:00+00:00",
+    )
+    child = job_table(
+        "churn",
+        "1",
+        second_platform.url,
+        status="completed",
+        parent=f"churn:1@{platform.url}",
+    )
+    write_jobs(config_dir, [source, child])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_first_job(pilot)
+        parent_links = [
+            str(link.label) for link in screen.query("#lineage-from JobLink")
+        ]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        source_screen = await wait_for_screen(pilot, DetailScreen)
+        child_links = [
+            str(link.label) for link in source_screen.query("#lineage-as JobLink")
+        ]
+
+    assert screen.key == f"churn:1@{second_platform.url}"
+    assert parent_links == [f"churn:1 on {platform.url.removeprefix('http://')}"]
+    assert child_links == [f"churn:1 on {second_platform.url.removeprefix('http://')}"]

@@ -45,6 +45,7 @@ from plexe_tui.ui.job_actions import JobActions
 from plexe_tui.ui.poller import Poller
 from plexe_tui.ui.prediction import Predictions
 from plexe_tui.ui.screens.confirm import ChoiceScreen
+from plexe_tui.ui.servers import server_label
 from plexe_tui.ui.widgets.batch_panel import BatchPanel
 from plexe_tui.ui.widgets.inference_form import InferenceForm
 
@@ -65,9 +66,19 @@ PREDICT_ACTIONS = frozenset({"predict", "predict_file"})
 class JobLink(Button):
     """A button that opens the detail of another job."""
 
-    def __init__(self, job: Job) -> None:
-        super().__init__(Content(job.label), classes="job-link", compact=True)
+    def __init__(self, job: Job, text: str) -> None:
+        super().__init__(Content(text), classes="job-link", compact=True)
         self.key = job.key
+
+
+def lineage_text(job: Job, other: Job) -> str:
+    """Name a related job, with its server when it differs from `job`'s.
+
+    A build resubmitted to another server gets the same name:version there.
+    """
+    if other.server == job.server:
+        return other.label
+    return f"{other.label} on {server_label(other.server)}"
 
 
 class DetailScreen(Screen[None]):
@@ -370,10 +381,10 @@ class DetailScreen(Screen[None]):
             return
         self.lineage = lineage
         parent, children = lineage
-        self.fill_links("#lineage-from", [parent] if parent else [])
-        self.fill_links("#lineage-as", list(children))
+        self.fill_links(job, "#lineage-from", [parent] if parent else [])
+        self.fill_links(job, "#lineage-as", list(children))
 
-    def fill_links(self, row_id: str, keys: list[str]) -> None:
+    def fill_links(self, job: Job, row_id: str, keys: list[str]) -> None:
         links = self.query_one(f"{row_id} .lineage-links", Horizontal)
         links.remove_children()
         widgets: list[Static | JobLink] = []
@@ -388,7 +399,7 @@ class DetailScreen(Screen[None]):
                     )
                 )
             else:
-                widgets.append(JobLink(other))
+                widgets.append(JobLink(other, lineage_text(job, other)))
         if not widgets:
             widgets.append(Static("—", classes="lineage-missing"))
         links.mount_all(widgets)
