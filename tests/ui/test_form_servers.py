@@ -170,8 +170,8 @@ async def test_note_names_missing_key(
         history_note = field_note(pilot, "server")
 
     assert profile_note == (
-        f"No API key is set for profile bench: set {ENGINE_KEY_VARIABLE}, or the "
-        "server may reject the build."
+        f"Profile bench has no API key ({ENGINE_KEY_VARIABLE} is not set). A "
+        "server that needs one rejects the build."
     )
     assert history_note == (
         "No profile in config.toml names this server, so it gets no API key. Add "

@@ -606,8 +606,8 @@ class BuildScreen(Screen[None]):
                 "key. Add a profile with its base_url to send one."
             )
         return (
-            f"No API key is set for profile {profile.name}: set "
-            f"{profile.api_key_env}, or the server may reject the build."
+            f"Profile {profile.name} has no API key ({profile.api_key_env} is not "
+            "set). A server that needs one rejects the build."
         )
 
     def update_changes(self) -> None:
