@@ -141,13 +141,16 @@ class ServerLink:
     async def poll(self) -> float | None:
         """Run one round; return the wait that keeps the request rate in budget."""
         if await self.connection.restart_if_exited():
-            self.app.notify(
-                "The local engine stopped unexpectedly and was started again; "
-                "unfinished builds resume.",
-                title="Server",
-                severity="warning",
-                markup=False,
-            )
+            # A start that failed again (its folder still locked, say) keeps
+            # its error on the status line; only a working engine is announced.
+            if self.connection.error is None:
+                self.app.notify(
+                    "The local engine stopped unexpectedly and was started "
+                    "again; unfinished builds resume.",
+                    title="Server",
+                    severity="warning",
+                    markup=False,
+                )
             self.app.server_changed.publish(None)
         client = await self.connection.client()
         book = self.app.book
