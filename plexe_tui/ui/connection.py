@@ -43,6 +43,7 @@ class Connection:
             self._engine = LocalEngine(engine_data_dir, engine_log)
         self._client: PlexeClient | None = None
         self._ready = asyncio.Event()
+        self._restart_lock = asyncio.Lock()
         self.error: str | None = None
         self.timeout: httpx.Timeout | None = None
         """The client's timeouts; None keeps the client's defaults."""
@@ -100,17 +101,19 @@ class Connection:
         A build interrupted this way resumes, because the engine re-queues
         unfinished builds when it starts.
         """
-        engine = self._engine
-        if engine is None or not engine.exited:
-            return False
-        log.warning("The local engine exited; starting it again")
-        self._ready.clear()
-        old_client, self._client = self._client, None
-        if old_client is not None:
-            await old_client.aclose()
-        self.error = None
-        await self.open()
-        return True
+        # The poll loop and the build form may both ask at once; one restarts.
+        async with self._restart_lock:
+            engine = self._engine
+            if engine is None or not engine.exited or self.starting:
+                return False
+            log.warning("The local engine exited; starting it again")
+            self._ready.clear()
+            old_client, self._client = self._client, None
+            if old_client is not None:
+                await old_client.aclose()
+            self.error = None
+            await self.open()
+            return True
 
     async def client(self) -> PlexeClient:
         """Return the client, waiting for the engine to be ready."""

@@ -15,7 +15,6 @@ the app does.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,11 +40,6 @@ comes from the app's settings. It must not block: it runs on the UI's thread.
 
 LocalEngineFactory = Callable[[], Connection]
 """Returns a new, unopened connection that starts a local engine when opened."""
-
-
-def environment_api_key(base_url: str) -> str | None:
-    """Return `PLEXE_API_KEY` from the environment, whatever the server."""
-    return os.environ.get("PLEXE_API_KEY") or None
 
 
 def server_label(server: str) -> str:
@@ -177,7 +171,7 @@ class ServerRegistry:
         app: PlexeApp,
         primary: Connection,
         *,
-        api_key_for: ApiKeyLookup = environment_api_key,
+        api_key_for: ApiKeyLookup,
         local_engine: LocalEngineFactory | None = None,
         interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,

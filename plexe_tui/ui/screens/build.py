@@ -687,6 +687,8 @@ class BuildScreen(Screen[None]):
                 self.set_status("Starting the local engine…")
             else:
                 self.set_status(f"Connecting to {connection.label}…")
+            # A local engine that failed to start, or died, gets another try.
+            await connection.restart_if_exited()
             client = await connection.client()
             submission = Submission(
                 client,
