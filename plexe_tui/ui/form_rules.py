@@ -168,21 +168,24 @@ def check_upload_server(
     server: str,
     upload_servers: Mapping[str, str],
     describe: Callable[[str], str],
+    gone_file: str | None = None,
 ) -> str | None:
     """Return a problem when the dataset is an upload id known to be on another server.
 
     `upload_servers` maps upload ids to the server that holds them, and
-    `describe` names a server for the message.
+    `describe` names a server for the message. `gone_file` is the path the
+    upload was made from, when it no longer exists.
     """
     if dataset.kind != "upload":
         return None
     origin = upload_servers.get(dataset.text)
     if origin is None or origin == server:
         return None
+    gone = f", and its file {gone_file} is gone" if gone_file else ""
     return (
         f"{dataset.text} is an upload on {describe(origin)}, which "
-        f"{describe(server)} cannot read. Press ctrl+o to choose the file, and "
-        "it is uploaded there; or build on the upload's server."
+        f"{describe(server)} cannot read{gone}. Press ctrl+o to choose the "
+        "file, and it is uploaded there; or build on the upload's server."
     )
 
 

@@ -17,6 +17,7 @@ from textual.widgets import Button, Select
 from plexe_tui.ui.app import PlexeApp
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.detail import DetailScreen
+from plexe_tui.ui.screens.pickers import FilePickerScreen
 from tests.engine.engine_harness import EngineProcess
 from tests.fake_platform import FAKE_API_KEY, FakePlatform
 from tests.ui.helpers import (
@@ -276,8 +277,8 @@ async def test_upload_id_needs_file_elsewhere(
     assert dataset_before == "upl-42"
     assert error == (
         f"upl-42 is an upload on {platform.url}, which {second_platform.url} "
-        "cannot read. Press ctrl+o to choose the file, and it is uploaded there; "
-        "or build on the upload's server."
+        f"cannot read, and its file {gone} is gone. Press ctrl+o to choose the "
+        "file, and it is uploaded there; or build on the upload's server."
     )
     assert disabled
     assert status == "Fix the fields marked in red (Dataset), then submit again."
@@ -345,3 +346,33 @@ async def test_local_profile_starts_engine(
     assert engine.exited
     assert platform.requests_to("POST", "/models/local-cancer") == []
     assert FAKE_API_KEY not in str(job)
+
+
+async def test_browse_starts_in_gone_file_folder(
+    platform: FakePlatform,
+    second_platform: FakePlatform,
+    config_dir: Path,
+    dataset_file: Path,
+) -> None:
+    """ctrl+o looks for the file where the source build's file used to be."""
+    write_profiles(config_dir, {"second": (second_platform.url, SECOND_KEY_VARIABLE)})
+    gone = dataset_file.with_name("gone.csv")
+    write_jobs(config_dir, [cancer_job(platform.url, gone, upload_id="upl-42")])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_resubmit(pilot)
+        await choose_server(pilot, second_platform.url)
+        await pilot.press("ctrl+o")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, FilePickerScreen),
+            "the file picker",
+        )
+        picker = app.screen
+        assert isinstance(picker, FilePickerScreen)
+        start = picker.start
+        # The picker's tree loader ends with it, so no settle after this.
+        picker.dismiss(None)
+        await pilot.pause()
+
+    assert start == dataset_file.parent

@@ -169,6 +169,16 @@ class BuildScreen(Screen[None]):
         return value if isinstance(value, str) else self.default_server
 
     @property
+    def gone_source_file(self) -> Path | None:
+        """The source job's dataset file, when it was a file that no longer exists."""
+        if self.source is None or not self.source.dataset:
+            return None
+        dataset = read_dataset(self.source.dataset)
+        if dataset.path is None or dataset.path.expanduser().exists():
+            return None
+        return dataset.path.expanduser()
+
+    @property
     def target_is_local(self) -> bool:
         """Whether the build goes to the local engine."""
         return self.server == LOCAL_SERVER
@@ -357,6 +367,7 @@ class BuildScreen(Screen[None]):
             values.server,
             self.upload_servers,
             describe_server,
+            str(self.gone_source_file) if self.gone_source_file else None,
         )
         for field_id in FIELD_LABELS:
             message = result.errors.get(field_id) or self.server_errors.get(field_id)
@@ -752,8 +763,10 @@ class BuildScreen(Screen[None]):
 
         current = read_dataset(self.query_one("#dataset", Input).value)
         start = Path.cwd()
-        if current.path is not None:
-            candidate = current.path.expanduser()
+        # A resubmit whose file is gone shows its upload id; look where it was.
+        path = current.path or self.gone_source_file
+        if path is not None:
+            candidate = path.expanduser()
             start = candidate if candidate.is_dir() else candidate.parent
             if not start.is_dir():
                 start = Path.cwd()
