@@ -101,7 +101,8 @@ class Connection:
         A build interrupted this way resumes, because the engine re-queues
         unfinished builds when it starts.
         """
-        # The poll loop and the build form may both ask at once; one restarts.
+        # The poll loop and the build form may both call this at once, so
+        # the lock lets only one of them restart the engine.
         async with self._restart_lock:
             engine = self._engine
             if engine is None or not engine.exited or self.starting:

@@ -79,7 +79,7 @@ class FormValues:
     max_iterations: str = ""
     provider: str = ""
     server: str = ""
-    """The server to build on, `local` or a base URL; empty means the app's own."""
+    """The server to build on: `local` or a base URL. Empty means the app's own."""
 
 
 @dataclass
@@ -172,7 +172,7 @@ def check_upload_server(
 ) -> str | None:
     """Return a problem when the dataset is an upload id known to be on another server.
 
-    `upload_servers` maps upload ids to the server that holds them, and
+    `upload_servers` maps upload ids to the server that stores them, and
     `describe` names a server for the message. `gone_file` is the path the
     upload was made from, when it no longer exists.
     """

@@ -94,7 +94,8 @@ def has_api_key(app: PlexeApp, server: str) -> bool:
 
 
 def key_variable(app: PlexeApp, server: str) -> str | None:
-    """Return the environment variable of the key `server` gets; None if none."""
+    """Return the variable that the key of `server` is read from, or None when
+    the app sends that server no key."""
     if not has_api_key(app, server):
         return None
     profile = key_profile(app, server)

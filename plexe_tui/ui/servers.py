@@ -135,8 +135,8 @@ class ServerLink:
     async def poll(self) -> float | None:
         """Run one round; return the wait that keeps the request rate in budget."""
         if await self.connection.restart_if_exited():
-            # A start that failed again (its folder still locked, say) keeps
-            # its error on the status line; only a working engine is announced.
+            # A start that failed again, say because another engine still
+            # locks the folder, keeps its error on the status line instead.
             if self.connection.error is None:
                 self.app.notify(
                     "The local engine stopped unexpectedly and was started "
@@ -186,8 +186,8 @@ class ServerRegistry:
         self.primary = self._make_link(primary, primary=True)
         self._links: dict[str, ServerLink] = {primary.server: self.primary}
         self._connections: dict[str, Connection] = {primary.server: primary}
-        """Every connection by server, open or opening; the primary's is opened
-        by the app, the others by `connection_for`."""
+        """Every connection by server, open or opening. The app opens the
+        primary's, and `connection_for` opens the others."""
         self._features: dict[str, ServerFeatures] = {}
         self._skipped: set[str] = set()
 
@@ -275,10 +275,10 @@ class ServerRegistry:
             if server in self._links:
                 continue
             if server == LOCAL_SERVER and server not in self._connections:
-                # NOTE: the app starts a local engine for history alone only
-                # when it runs on one; a build sent to the local engine from
-                # the form starts it. Local builds resume, and are followed
-                # again, the next time the engine starts.
+                # NOTE: history alone never starts a local engine here. A
+                # build sent to `local` from the form starts one. Otherwise
+                # local builds resume, and are followed again, the next time
+                # the engine starts.
                 if server not in self._skipped:
                     log.info("Not following local builds: the app uses a server URL")
                     self._skipped.add(server)

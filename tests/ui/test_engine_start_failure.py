@@ -1,4 +1,4 @@
-"""A local engine that cannot start, because another engine holds its data folder."""
+"""A local engine that cannot start, because another engine locks its data folder."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def folder_holder(tmp_path: Path) -> Iterator[EngineProcess]:
 async def test_failed_restart_not_announced(
     tmp_path: Path, folder_holder: EngineProcess
 ) -> None:
-    """Each new attempt to start the engine fails, and the app says only that."""
+    """Each new attempt to start the engine fails, and no toast claims it worked."""
     settings = AppSettings(
         base_url=None,
         api_key=None,

@@ -1,7 +1,7 @@
 """The build form's Server field: which servers it offers, and builds sent there.
 
-The app's own server is a fake platform or a real local engine; the other
-server is the other of the two, or a second fake platform with a key of its own.
+The app's own server is a fake platform or a real local engine. The other
+server is the other of the two, or a second fake platform with its own key.
 """
 
 from __future__ import annotations
@@ -251,7 +251,8 @@ async def test_upload_id_needs_file_elsewhere(
     config_dir: Path,
     dataset_file: Path,
 ) -> None:
-    """An upload on the source server cannot serve another; the form says so."""
+    """An upload on the source server cannot feed a build elsewhere, and the
+    form explains why and asks for the file."""
     write_profiles(config_dir, {"second": (second_platform.url, SECOND_KEY_VARIABLE)})
     gone = dataset_file.with_name("gone.csv")
     write_jobs(config_dir, [cancer_job(platform.url, gone, upload_id="upl-42")])

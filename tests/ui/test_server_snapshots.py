@@ -89,7 +89,7 @@ def test_resubmit_to_other_server(
     lab_key: None,
     theme: str,
 ) -> None:
-    """The changes name the new server, and the upload id asks for the file."""
+    """The changes name the new server, and the Dataset error requests the file."""
     write_config(config_dir, theme, second_snapshot_platform.url)
     write_jobs(config_dir, [uploaded_job(snapshot_platform.url)])
     app = make_app(snapshot_platform.url, config_dir)
