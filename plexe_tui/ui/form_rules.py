@@ -290,6 +290,16 @@ def suggest_name(source: str) -> str:
     return name or "model"
 
 
+def gone_dataset_file(job: Job) -> Path | None:
+    """Return the job's dataset file when it was a local file that no longer exists."""
+    if not job.dataset:
+        return None
+    dataset = read_dataset(job.dataset)
+    if dataset.path is None or dataset.path.expanduser().exists():
+        return None
+    return dataset.path.expanduser()
+
+
 def values_from_job(job: Job) -> FormValues:
     """Prefill the form from a past job.
 

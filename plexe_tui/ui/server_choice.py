@@ -100,3 +100,23 @@ def key_variable(app: PlexeApp, server: str) -> str | None:
         return None
     profile = key_profile(app, server)
     return profile.api_key_env if profile is not None else DEFAULT_KEY_VARIABLE
+
+
+def submit_note(app: PlexeApp, server: str) -> str | None:
+    """Say what submitting to `server` involves, when it is not plain."""
+    if server == LOCAL_SERVER:
+        if app.servers.existing_connection(LOCAL_SERVER) is None:
+            return "The local engine is not running; submitting starts it."
+        return None
+    if has_api_key(app, server):
+        return None
+    profile = key_profile(app, server)
+    if profile is None:
+        return (
+            "No profile in config.toml names this server, so it gets no API "
+            "key. Add a profile with its base_url to send one."
+        )
+    return (
+        f"Profile {profile.name} has no API key ({profile.api_key_env} is not "
+        "set). A server that needs one rejects the build."
+    )

@@ -44,6 +44,7 @@ from plexe_tui.ui.form_rules import (
     check_form,
     check_upload_server,
     describe_changes,
+    gone_dataset_file,
     parse_schema,
     read_dataset,
     suggest_name,
@@ -59,9 +60,8 @@ from plexe_tui.ui.schema_model import (
 from plexe_tui.ui.server_choice import (
     ServerOption,
     describe_server,
-    has_api_key,
-    key_profile,
     server_options,
+    submit_note,
 )
 from plexe_tui.ui.submission import Submission
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
@@ -171,12 +171,7 @@ class BuildScreen(Screen[None]):
     @property
     def gone_source_file(self) -> Path | None:
         """The source job's dataset file, when it was a file that no longer exists."""
-        if self.source is None or not self.source.dataset:
-            return None
-        dataset = read_dataset(self.source.dataset)
-        if dataset.path is None or dataset.path.expanduser().exists():
-            return None
-        return dataset.path.expanduser()
+        return gone_dataset_file(self.source) if self.source else None
 
     @property
     def target_is_local(self) -> bool:
@@ -403,7 +398,7 @@ class BuildScreen(Screen[None]):
         self.suggest_metric()
         self.current = self.values()
         self.update_notes()
-        self.show_note("server", self.server_note())
+        self.show_note("server", submit_note(self.plexe, self.server))
         self.update_changes()
         self.check()
 
@@ -599,26 +594,6 @@ class BuildScreen(Screen[None]):
         return (
             f"Empty: the local engine optimises {DEFAULT_METRICS[task]} for a "
             f"{task} target."
-        )
-
-    def server_note(self) -> str | None:
-        """Say what submitting to the chosen server involves, when it is not plain."""
-        server = self.server
-        if server == LOCAL_SERVER:
-            if self.plexe.servers.existing_connection(LOCAL_SERVER) is None:
-                return "The local engine is not running; submitting starts it."
-            return None
-        if has_api_key(self.plexe, server):
-            return None
-        profile = key_profile(self.plexe, server)
-        if profile is None:
-            return (
-                "No profile in config.toml names this server, so it gets no API "
-                "key. Add a profile with its base_url to send one."
-            )
-        return (
-            f"Profile {profile.name} has no API key ({profile.api_key_env} is not "
-            "set). A server that needs one rejects the build."
         )
 
     def update_changes(self) -> None:
