@@ -166,7 +166,7 @@ class JobActions:
         )
 
     def key_note(self, job: Job, variable: str | None) -> str:
-        """Say where the copied command's API key comes from, or why it has none."""
+        """Return a sentence on where the command's API key comes from, or why none."""
         if job.server == LOCAL_SERVER:
             return ""
         if variable is not None:

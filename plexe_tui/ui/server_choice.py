@@ -103,7 +103,7 @@ def key_variable(app: PlexeApp, server: str) -> str | None:
 
 
 def submit_note(app: PlexeApp, server: str) -> str | None:
-    """Say what submitting to `server` involves, when it is not plain."""
+    """Return a note on what submitting to `server` involves, or None if nothing."""
     if server == LOCAL_SERVER:
         if app.servers.existing_connection(LOCAL_SERVER) is None:
             return "The local engine is not running; submitting starts it."
