@@ -52,6 +52,8 @@ def curl_command(
     ]
     if with_key:
         # Double quotes, so that the shell puts the key in when it runs.
+        # NOTE: `key_variable` comes from a profile's api_key_env unchecked, so
+        # a name that is not a shell identifier makes a broken command.
         parts.append(f'-H "x-api-key: ${key_variable}"')
     parts.append(f"-d {shlex.quote(body)}")
     return " \\\n  ".join(parts)
