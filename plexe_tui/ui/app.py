@@ -159,6 +159,7 @@ class PlexeApp(App[None]):
             self,
             connection,
             api_key_for=settings.api_key_for or self.profile_api_key,
+            local_engine=lambda: make_connection(settings, None, None),
             interval=configured_poll_interval(settings),
             clock=settings.monotonic,
             scheduler=settings.scheduler,
@@ -174,9 +175,12 @@ class PlexeApp(App[None]):
                 bell=self.config.notifications.bell,
             ),
         )
-        self.server_features = ServerFeatures()
-        """Optional endpoints the server was seen to offer or lack."""
         book.status_listeners.append(self.notifier.status_changed)
+
+    @property
+    def server_features(self) -> ServerFeatures:
+        """Optional endpoints the app's own server was seen to offer or lack."""
+        return self.servers.features_for(self.connection.server)
 
     @property
     def poller(self) -> Poller:
@@ -336,9 +340,10 @@ class PlexeApp(App[None]):
             self.jobs_updated({key})
 
     def add_job(self, job: Job) -> None:
-        """Record a new build and tell the screens."""
+        """Record a new build, follow its server, and tell the screens."""
         self.book.add(job, new=True)
         self.jobs_updated({job.key})
+        self.servers.follow_active()
 
     def forget_job(self, key: str) -> None:
         """Remove a job from the history and the jobs file, and tell the screens."""

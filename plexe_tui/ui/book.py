@@ -211,9 +211,13 @@ class JobBook:
     def apply_round(self, server: str, result: SyncRound) -> set[str]:
         """Record what a polling round of `server` learned; return changed keys.
 
-        Listed builds this app does not know are added with `ORIGIN_LISTED`.
-        A known build that has ended is left as it is: it is never polled
-        again, and a list item is no reason to change it.
+        Listed builds this app does not know are added with `ORIGIN_LISTED`,
+        except those the user forgot this run. A known build that has ended is
+        left as it is: it is never polled again, and a list item is no reason
+        to change it.
+
+        NOTE: forgotten keys live in memory only, so a build that its server
+        still lists comes back as external after the app restarts.
         """
         changed: set[str] = set()
         for key, item in result.listed.items():

@@ -104,7 +104,7 @@ class Connection:
         """
         async with self._restart_lock:
             engine = self._engine
-            if engine is None or not engine.exited:
+            if engine is None or not engine.exited or self.starting:
                 return False
             log.warning("The local engine exited; starting it again")
             self._ready.clear()

@@ -1,8 +1,8 @@
 """A job's build request written as a curl command, to run it again by hand.
 
-The API key never appears: the command reads it from the shell's
-`PLEXE_API_KEY` when it runs. A build on the local engine gets no key header,
-because the engine needs none.
+The API key never appears: the command reads it from a shell variable
+(`PLEXE_API_KEY` unless the server's profile names another) when it runs. A
+build on the local engine gets no key header, because the engine needs none.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import quote
 from plexe_tui.api import BuildRequest
 from plexe_tui.store import Job
 
-KEY_HEADER = "x-api-key: $PLEXE_API_KEY"
+DEFAULT_KEY_VARIABLE = "PLEXE_API_KEY"
 
 
 def build_request_of(job: Job) -> BuildRequest:
@@ -30,11 +30,19 @@ def build_request_of(job: Job) -> BuildRequest:
     )
 
 
-def curl_command(job: Job, base_url: str, *, with_key: bool) -> str:
+def curl_command(
+    job: Job,
+    base_url: str,
+    *,
+    with_key: bool,
+    key_variable: str = DEFAULT_KEY_VARIABLE,
+) -> str:
     """Return a curl command that starts the same build at `base_url`.
 
-    The command spans lines joined by backslashes, for a POSIX shell. `-sS`
-    hides curl's progress meter but not its errors.
+    With `with_key`, the command sends the value of the shell variable
+    `key_variable` as the API key. The command spans lines joined by
+    backslashes, for a POSIX shell. `-sS` hides curl's progress meter but not
+    its errors.
     """
     url = f"{base_url.rstrip('/')}/models/{quote(job.model_name, safe='')}"
     body = json.dumps(build_request_of(job).to_body(), ensure_ascii=False)
@@ -44,6 +52,8 @@ def curl_command(job: Job, base_url: str, *, with_key: bool) -> str:
     ]
     if with_key:
         # Double quotes, so that the shell puts the key in when it runs.
-        parts.append(f'-H "{KEY_HEADER}"')
+        # NOTE: `key_variable` comes from a profile's api_key_env unchecked, so
+        # a name that is not a shell identifier makes a broken command.
+        parts.append(f'-H "x-api-key: ${key_variable}"')
     parts.append(f"-d {shlex.quote(body)}")
     return " \\\n  ".join(parts)

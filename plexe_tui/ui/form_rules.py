@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -77,6 +78,8 @@ class FormValues:
     metric: str = ""
     max_iterations: str = ""
     provider: str = ""
+    server: str = ""
+    """The server to build on: `local` or a base URL. Empty means the app's own."""
 
 
 @dataclass
@@ -158,6 +161,32 @@ def check_dataset(dataset: Dataset, *, required: bool) -> str | None:
         if not dataset.path.is_file():
             return f"{dataset.path} is not a regular file; choose a CSV or JSON file."
     return None
+
+
+def check_upload_server(
+    dataset: Dataset,
+    server: str,
+    upload_servers: Mapping[str, str],
+    describe: Callable[[str], str],
+    gone_file: str | None = None,
+) -> str | None:
+    """Return a problem when the dataset is an upload id known to be on another server.
+
+    `upload_servers` maps upload ids to the server that stores them, and
+    `describe` names a server for the message. `gone_file` is the path the
+    upload was made from, when it no longer exists.
+    """
+    if dataset.kind != "upload":
+        return None
+    origin = upload_servers.get(dataset.text)
+    if origin is None or origin == server:
+        return None
+    gone = f", and its file {gone_file} is gone" if gone_file else ""
+    return (
+        f"{dataset.text} is an upload on {describe(origin)}, which "
+        f"{describe(server)} cannot read{gone}. Press ctrl+o to choose the "
+        "file, and it is uploaded there; or build on the upload's server."
+    )
 
 
 def parse_schema(text: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -261,6 +290,16 @@ def suggest_name(source: str) -> str:
     return name or "model"
 
 
+def gone_dataset_file(job: Job) -> Path | None:
+    """Return the job's dataset file when it was a local file that no longer exists."""
+    if not job.dataset:
+        return None
+    dataset = read_dataset(job.dataset)
+    if dataset.path is None or dataset.path.expanduser().exists():
+        return None
+    return dataset.path.expanduser()
+
+
 def values_from_job(job: Job) -> FormValues:
     """Prefill the form from a past job.
 
@@ -279,4 +318,5 @@ def values_from_job(job: Job) -> FormValues:
         metric=job.metric or "",
         max_iterations="" if job.max_iterations is None else str(job.max_iterations),
         provider=job.provider or "",
+        server=job.server,
     )

@@ -17,12 +17,20 @@ from plexe_tui.store import Job
 from plexe_tui.ui.connection import LOCAL_SERVER
 from plexe_tui.ui.curl import curl_command
 from plexe_tui.ui.screens.confirm import ChoiceScreen
+from plexe_tui.ui.server_choice import key_profile, key_variable
+from plexe_tui.ui.servers import server_label
 
 if TYPE_CHECKING:
     from plexe_tui.ui.app import PlexeApp
     from plexe_tui.ui.screens.detail import DetailScreen
 
 log = logging.getLogger(__name__)
+
+
+def server_name(server: str) -> str:
+    """Name a job's server in a message: `the local engine`, or host and port."""
+    return "the local engine" if server == LOCAL_SERVER else server_label(server)
+
 
 # The address the README gives an engine started by hand. A curl command for
 # a local build uses it when this app runs no local engine.
@@ -59,15 +67,18 @@ class JobActions:
         )
 
     def delete(self, job: Job) -> None:
-        """Ask, then delete a finished model on the server, or cancel a build."""
+        """Ask, then delete a finished model on its server, or cancel a build."""
+        where = server_name(job.server)
         if is_terminal(job.status):
             question = (
-                f"Delete {job.label} on the server? Its trained model is removed "
+                f"Delete {job.label} on {where}? Its trained model is removed "
                 "there for good, and the job leaves this app's job list."
             )
             choices = [("delete", "Delete on the server"), ("cancel", "Keep")]
         else:
-            question = f"Cancel the build {job.label}? The server stops training it."
+            question = (
+                f"Cancel the build {job.label} on {where}? It stops training there."
+            )
             choices = [("delete", "Cancel the build"), ("cancel", "Keep building")]
 
         def answered(choice: str | None) -> None:
@@ -82,28 +93,33 @@ class JobActions:
         """Send the DELETE and apply its outcome."""
         ended = is_terminal(job.status)
         try:
-            client = await self.app.connection.client()
+            client = await self.screen.connection(job).client()
             await client.delete_model(job.model_name, job.model_version)
         except ApiError as exc:
             self.explain_delete_failure(job, exc)
             return
 
-        self.app.server_features.delete_models = True
+        self.app.servers.features_for(job.server).delete_models = True
         if ended:
             log.info("Deleted %s on %s", job.label, job.server)
             self.app.forget_job(job.key)
-            self.app.notify(f"Deleted {job.label} on the server.", markup=False)
+            self.app.notify(
+                f"Deleted {job.label} on {server_name(job.server)}.", markup=False
+            )
             self.screen.dismiss()
         else:
             log.info("Cancelled %s on %s", job.label, job.server)
-            self.app.notify(f"Asked the server to cancel {job.label}.", markup=False)
+            self.app.notify(
+                f"Asked {server_name(job.server)} to cancel {job.label}.",
+                markup=False,
+            )
             self.screen.action_refresh()
 
     def explain_delete_failure(self, job: Job, exc: ApiError) -> None:
         """Say why the DELETE failed; a 405 hides the action from now on."""
         log.warning("DELETE of %s failed: %s", job.label, exc.message)
         if exc.status_code == 405:
-            self.app.server_features.delete_models = False
+            self.app.servers.features_for(job.server).delete_models = False
             self.screen.refresh_bindings()
             message = (
                 "This server does not offer deleting models (405). Press f to "
@@ -124,20 +140,38 @@ class JobActions:
         self.app.notify(f"Copied the model id {job.label}.", markup=False)
 
     def copy_curl(self, job: Job) -> None:
-        """Copy a curl command that starts the same build; the key stays out."""
-        connection = self.app.connection
+        """Copy a curl command that starts the same build; the key stays out.
+
+        The command sends a key only when the app sends one to that server,
+        read from the variable of the profile that names the server.
+        """
         base_url = job.server
         if job.server == LOCAL_SERVER:
-            engine = connection.engine
+            connection = self.app.servers.existing_connection(LOCAL_SERVER)
+            engine = connection.engine if connection is not None else None
             base_url = (engine.base_url if engine else None) or DEFAULT_ENGINE_URL
-        keyless = job.server == LOCAL_SERVER or (
-            job.server == connection.server and not connection.api_key
+        variable = key_variable(self.app, job.server)
+        command = curl_command(
+            job,
+            base_url,
+            with_key=variable is not None,
+            key_variable=variable or "",
         )
-        self.app.copy_to_clipboard(curl_command(job, base_url, with_key=not keyless))
+        self.app.copy_to_clipboard(command)
         where = "the local engine" if job.server == LOCAL_SERVER else base_url
-        key_note = "" if keyless else " It reads the API key from PLEXE_API_KEY."
         self.app.notify(
             f"Copied a curl command that starts {job.model_name} again on "
-            f"{where}.{key_note}",
+            f"{where}.{self.key_note(job, variable)}",
             markup=False,
         )
+
+    def key_note(self, job: Job, variable: str | None) -> str:
+        """Return a sentence on where the command's API key comes from, or why none."""
+        if job.server == LOCAL_SERVER:
+            return ""
+        if variable is not None:
+            return f" It reads the API key from {variable}."
+        profile = key_profile(self.app, job.server)
+        if profile is None:
+            return " It sends no API key: no profile in config.toml names that server."
+        return f" It sends no API key: profile {profile.name} has none set."

@@ -60,10 +60,8 @@ class Predictions:
         return self.batch is not None and self.batch.is_running
 
     def load(self, job: Job) -> None:
-        """Ask once for the model's features, when the build has completed here."""
+        """Ask once for the model's features, when the build has completed."""
         if self.loaded or job.status != "completed":
-            return
-        if job.server != self.app.connection.server:
             return
         self.loaded = True
         self.screen.run_worker(
@@ -74,7 +72,7 @@ class Predictions:
         """Fetch the input schema, read an example row, and fill the form."""
         schema: Any = job.input_schema
         try:
-            client = await self.app.connection.client()
+            client = await self.screen.connection(job).client()
             model = await client.get_model(job.model_name, job.model_version)
         except ApiError as exc:
             log.info("No model record of %s: %s", job.label, exc.message)
@@ -107,7 +105,7 @@ class Predictions:
         job = self.screen.job
         if job is None:
             raise ApiError("This job is no longer in the history.")
-        client = await self.app.connection.client()
+        client = await self.screen.connection(job).client()
         return await client.infer(job.model_name, job.model_version, body)
 
     def pick_file(self, job: Job) -> None:
@@ -138,13 +136,13 @@ class Predictions:
 
     async def run_batch(self, job: Job, path: Path) -> None:
         """Run one batch prediction and show how it ended."""
-        client = await self.app.connection.client()
+        client = await self.screen.connection(job).client()
         predictor = BatchPredictor(
             client,
             job.model_name,
             job.model_version,
             self.features,
-            self.app.server_features,
+            self.app.servers.features_for(job.server),
             output_keys=self.output_keys,
             on_progress=self.panel.show_progress,
         )

@@ -1,16 +1,20 @@
 """The servers the app follows: one connection and one poll loop per server.
 
 The app talks to one server of its own (the local engine, or the URL it was
-started with): new builds go there, and its list is always followed. Jobs in
-the history remember their server, so a job still running on another server
-gets a connection and a poll loop of its own, which end once none of that
-server's jobs is active.
+started with): new builds go there unless the form chooses another server, and
+its list is always followed. Jobs in the history remember their server, so a
+job still running on another server gets a poll loop of its own, which ends
+once none of that server's jobs is active.
+
+Every server has at most one connection, which the poll loop, the build form
+and the detail screen's actions share. A connection stays open after its loop
+ends, so that actions on that server's finished jobs reuse it, and closes when
+the app does.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from urllib.parse import urlsplit
 
 from plexe_tui.ui.connection import LOCAL_SERVER, Connection
 from plexe_tui.ui.poller import Poller, Scheduler
+from plexe_tui.ui.server_features import ServerFeatures
 from plexe_tui.ui.server_sync import ServerSync
 
 if TYPE_CHECKING:
@@ -33,10 +38,8 @@ The app calls it once per server it connects to besides its own, whose key
 comes from the app's settings. It must not block: it runs on the UI's thread.
 """
 
-
-def environment_api_key(base_url: str) -> str | None:
-    """Return `PLEXE_API_KEY` from the environment, whatever the server."""
-    return os.environ.get("PLEXE_API_KEY") or None
+LocalEngineFactory = Callable[[], Connection]
+"""Returns a new, unopened connection that starts a local engine when opened."""
 
 
 def server_label(server: str) -> str:
@@ -129,22 +132,19 @@ class ServerLink:
             return f"updated {age} s ago"
         return "connecting…"
 
-    async def open_and_start(self) -> None:
-        """Create the client, then start polling."""
-        await self.connection.open()
-        self.app.server_changed.publish(None)
-        self.poller.start()
-
     async def restart_engine_if_exited(self) -> None:
         """Start the local engine again if it died, and tell the user."""
         if await self.connection.restart_if_exited():
-            self.app.notify(
-                "The local engine stopped unexpectedly and was started again; "
-                "unfinished builds resume.",
-                title="Server",
-                severity="warning",
-                markup=False,
-            )
+            # A start that failed again, say because another engine still
+            # locks the folder, keeps its error on the status line instead.
+            if self.connection.error is None:
+                self.app.notify(
+                    "The local engine stopped unexpectedly and was started "
+                    "again; unfinished builds resume.",
+                    title="Server",
+                    severity="warning",
+                    markup=False,
+                )
             self.app.server_changed.publish(None)
 
     async def poll(self) -> float | None:
@@ -163,10 +163,11 @@ class ServerLink:
 
 
 class ServerRegistry:
-    """Every server link of the app, the app's own server first.
+    """Every connection and server link of the app, the app's own server first.
 
     `api_key_for` gives the key of every server but the app's own; see
-    `ApiKeyLookup`.
+    `ApiKeyLookup`. `local_engine` makes the connection of a local engine when
+    the app's own server is not one and the user chooses the local engine.
     """
 
     def __init__(
@@ -174,18 +175,24 @@ class ServerRegistry:
         app: PlexeApp,
         primary: Connection,
         *,
-        api_key_for: ApiKeyLookup = environment_api_key,
+        api_key_for: ApiKeyLookup,
+        local_engine: LocalEngineFactory | None = None,
         interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         scheduler: Scheduler | None = None,
     ) -> None:
         self.app = app
         self.api_key_for = api_key_for
+        self._local_engine = local_engine or (lambda: Connection(None))
         self._interval = interval
         self._clock = clock
         self._scheduler = scheduler
         self.primary = self._make_link(primary, primary=True)
         self._links: dict[str, ServerLink] = {primary.server: self.primary}
+        self._connections: dict[str, Connection] = {primary.server: primary}
+        """Every connection by server, open or opening. The app opens the
+        primary's, and `connection_for` opens the others."""
+        self._features: dict[str, ServerFeatures] = {}
         self._skipped: set[str] = set()
 
     def _make_link(self, connection: Connection, *, primary: bool) -> ServerLink:
@@ -211,31 +218,79 @@ class ServerRegistry:
         """Return the link of a server, if it is followed."""
         return self._links.get(server)
 
+    def existing_connection(self, server: str) -> Connection | None:
+        """Return the connection to `server` if one is open or opening."""
+        return self._connections.get(server)
+
+    def connection_for(self, server: str) -> Connection:
+        """Return the connection to `server`, creating and opening one if none exists.
+
+        A new connection opens in a worker, and its `client()` waits until it
+        has. `local` starts a local engine. Any other server gets
+        `api_key_for(server)`: the key of the profile that names it, or none.
+        """
+        connection = self._connections.get(server)
+        if connection is not None:
+            return connection
+        if server == LOCAL_SERVER:
+            connection = self._local_engine()
+        else:
+            connection = Connection(server, self.api_key_for(server))
+        self._connections[server] = connection
+        log.info("Connecting to %s", server)
+        self.app.run_worker(
+            self._open(connection),
+            name=f"open {server_label(server)}",
+            exit_on_error=False,
+        )
+        return connection
+
+    async def _open(self, connection: Connection) -> None:
+        await connection.open()
+        if connection.error:
+            self.app.notify(
+                connection.error,
+                title="Server",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+        self.app.server_changed.publish(None)
+
+    def features_for(self, server: str) -> ServerFeatures:
+        """Return the optional endpoints `server` was seen to offer or lack."""
+        return self._features.setdefault(server, ServerFeatures())
+
+    def poll_interval(self, server: str) -> float:
+        """Return the seconds between polls of `server`: configured, or its policy's."""
+        if self._interval is not None:
+            return self._interval
+        policy = LOCAL_POLICY if server == LOCAL_SERVER else REMOTE_POLICY
+        return policy.interval
+
     def start(self) -> None:
         """Start the app's own loop, and one for every other server with active jobs."""
         self.primary.poller.start()
         self.follow_active()
 
     def follow_active(self) -> None:
-        """Open a link to every server that has active jobs and none yet."""
+        """Start a poll loop for every server that has active jobs and none yet."""
         for server in sorted(self.app.book.active_servers()):
             if server in self._links:
                 continue
-            if server == LOCAL_SERVER:
-                # NOTE: the app starts a local engine only when it runs on one.
-                # Local builds resume, and are followed again, the next time
-                # the app starts without a server URL.
+            if server == LOCAL_SERVER and server not in self._connections:
+                # NOTE: history alone never starts a local engine here. A
+                # build sent to `local` from the form starts one. Otherwise
+                # local builds resume, and are followed again, the next time
+                # the engine starts.
                 if server not in self._skipped:
                     log.info("Not following local builds: the app uses a server URL")
                     self._skipped.add(server)
                 continue
-            connection = Connection(server, self.api_key_for(server))
-            link = self._make_link(connection, primary=False)
+            link = self._make_link(self.connection_for(server), primary=False)
             self._links[server] = link
             log.info("Following active builds on %s", server)
-            self.app.run_worker(
-                link.open_and_start(), name=f"open {link.label}", exit_on_error=False
-            )
+            link.poller.start()
         self.app.server_changed.publish(None)
 
     async def replace_primary(self, connection: Connection) -> None:
@@ -248,12 +303,16 @@ class ServerRegistry:
         old = self.primary
         old.poller.stop()
         self._links.pop(old.server, None)
+        self._connections.pop(old.server, None)
         existing = self._links.pop(connection.server, None)
         if existing is not None:
             existing.poller.stop()
-            await existing.connection.close()
+        existing_connection = self._connections.pop(connection.server, None)
+        if existing_connection is not None:
+            await existing_connection.close()
         self.primary = self._make_link(connection, primary=True)
         self._links[connection.server] = self.primary
+        self._connections[connection.server] = connection
         log.info("Now using %s as the app's own server", connection.server)
 
     def poll_now(self) -> None:
@@ -262,12 +321,14 @@ class ServerRegistry:
             link.poller.poll_now()
 
     async def retire(self, link: ServerLink) -> None:
-        """End the loop of a server that has no active job left, and close it."""
+        """End the loop of a server that has no active job left.
+
+        The connection stays open for actions on that server's jobs.
+        """
         link.poller.stop()
         link.retired = True
         self._links.pop(link.server, None)
         log.info("No active builds left on %s; stopped polling it", link.server)
-        await link.connection.close()
         self.app.server_changed.publish(None)
 
     def stop(self) -> None:
@@ -278,5 +339,5 @@ class ServerRegistry:
     async def close(self) -> None:
         """Stop every loop and close every connection, the local engine included."""
         self.stop()
-        for link in list(self._links.values()):
-            await link.connection.close()
+        for connection in list(self._connections.values()):
+            await connection.close()

@@ -112,6 +112,32 @@ async def test_forget_asks_then_removes(
     assert platform.requests_to("DELETE", "/models/churn/4") == []
 
 
+async def test_forgotten_job_stays_gone(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """The server still lists a forgotten build; it does not come back as external."""
+    platform.set_build("churn", "4", status="completed")
+    write_jobs(config_dir, [churn_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_first_job(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        await answer(pilot, "forget")
+        lists_before = platform.count("GET", "/models")
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: platform.count("GET", "/models") > lists_before,
+            "the next list of models",
+        )
+        await settle(pilot)
+        rows = table_rows(pilot)
+
+    assert rows == {}
+    assert app.book.get(f"churn:4@{platform.url}") is None
+
+
 # Cancelling and deleting on the real engine
 
 
@@ -153,7 +179,8 @@ async def test_cancel_then_delete_on_engine(
     assert gone.status_code == 404
     assert isinstance(screen_after, JobsScreen)
     assert app.book.get(key) is None
-    assert f"Deleted doomed:{version} on the server." in shown
+    host = model_engine.base_url.removeprefix("http://")
+    assert f"Deleted doomed:{version} on {host}." in shown
     assert [job for job in read_jobs(config_dir) if job["model_name"] == "doomed"] == []
 
 
@@ -303,7 +330,7 @@ def test_curl_quotes_model_name(name: str) -> None:
 
 
 async def test_other_server_actions(platform: FakePlatform, config_dir: Path) -> None:
-    """A build from another server can be copied and forgotten, not called."""
+    """A build from another server offers every action, aimed at that server."""
     other = "http://127.0.0.1:9"
     write_jobs(config_dir, [churn_job(other)])
     app = make_app(platform.url, config_dir)
@@ -314,8 +341,9 @@ async def test_other_server_actions(platform: FakePlatform, config_dir: Path) ->
         await settle(pilot)
         command = app.clipboard
 
-    assert {"predict", "predict_file", "delete", "refresh"}.isdisjoint(actions)
+    assert {"predict", "predict_file", "delete"} <= actions
     assert {"forget", "copy_id", "copy_curl", "resubmit"} <= actions
     assert command.startswith(f"curl -sS -X POST {other}/models/churn")
-    assert '-H "x-api-key: $PLEXE_API_KEY"' in command
+    # No profile names that server, so the app sends it no key.
+    assert "x-api-key" not in command
     assert platform.requests_to("GET", "/models/churn/4") == []

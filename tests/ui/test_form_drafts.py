@@ -124,7 +124,9 @@ async def test_discard_clears_draft(platform: FakePlatform, config_dir: Path) ->
         await open_new_form(pilot)
         await enter_value(pilot, "model_name", "churn")
         await leave_form(pilot, "keep")
-        assert app.drafts.load(NEW_BUILD) == vars(FormValues(model_name="churn"))
+        assert app.drafts.load(NEW_BUILD) == vars(
+            FormValues(model_name="churn", server=platform.url)
+        )
 
         await open_new_form(pilot)
         await leave_form(pilot, "discard")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -22,6 +23,7 @@ from textual.widgets import (
     Input,
     Label,
     ProgressBar,
+    Select,
     Static,
     TextArea,
 )
@@ -30,6 +32,7 @@ from textual.worker import Worker
 from plexe_tui.api import ApiError
 from plexe_tui.store import Job
 from plexe_tui.store.drafts import NEW_BUILD
+from plexe_tui.ui.connection import LOCAL_SERVER
 from plexe_tui.ui.form_rules import (
     FIELD_LABELS,
     MAX_ITERATIONS,
@@ -39,7 +42,9 @@ from plexe_tui.ui.form_rules import (
     CheckedForm,
     FormValues,
     check_form,
+    check_upload_server,
     describe_changes,
+    gone_dataset_file,
     parse_schema,
     read_dataset,
     suggest_name,
@@ -51,6 +56,12 @@ from plexe_tui.ui.schema_model import (
     DEFAULT_METRICS,
     SchemaModel,
     column_named_in_goal,
+)
+from plexe_tui.ui.server_choice import (
+    ServerOption,
+    describe_server,
+    server_options,
+    submit_note,
 )
 from plexe_tui.ui.submission import Submission
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
@@ -79,6 +90,11 @@ HINTS = {
     f"{MAX_ITERATIONS}.",
     "provider": "Optional LLM provider/model for the hosted platform's agents.",
 }
+
+SERVER_HINT = (
+    "A profile of config.toml or a server of the job history. Each gets only "
+    "its profile's key."
+)
 
 PLACEHOLDERS = {
     "model_name": "e.g. cancer-diagnosis",
@@ -126,6 +142,12 @@ class BuildScreen(Screen[None]):
         """The fields as last read, kept for saving a draft after unmount."""
         self.server_errors: dict[str, str] = {}
         """Field problems the server reported, shown until the field changes."""
+        self.options: list[ServerOption] = []
+        """The servers the Server field offers, set when the form is composed."""
+        self.upload_servers: dict[str, str] = {}
+        """Upload ids whose server is known (the source job's, picked ones)."""
+        if source is not None and source.upload_id:
+            self.upload_servers[source.upload_id] = source.server
 
     @property
     def plexe(self) -> PlexeApp:
@@ -134,6 +156,27 @@ class BuildScreen(Screen[None]):
     @property
     def draft_key(self) -> str:
         return self.source.key if self.source else NEW_BUILD
+
+    @property
+    def default_server(self) -> str:
+        """The source job's server for a resubmit, else the app's own."""
+        return self.source.server if self.source else self.plexe.connection.server
+
+    @property
+    def server(self) -> str:
+        """The server chosen in the Server field."""
+        value = self.query_one("#server", Select).value
+        return value if isinstance(value, str) else self.default_server
+
+    @property
+    def gone_source_file(self) -> Path | None:
+        """The source job's dataset file, when it was a file that no longer exists."""
+        return gone_dataset_file(self.source) if self.source else None
+
+    @property
+    def target_is_local(self) -> bool:
+        """Whether the build goes to the local engine."""
+        return self.server == LOCAL_SERVER
 
     # Layout
 
@@ -148,6 +191,7 @@ class BuildScreen(Screen[None]):
                     markup=False,
                 )
                 yield Static("", id="changes", markup=False)
+            yield from self.server_row()
             for field_id, label in FIELD_LABELS.items():
                 yield from self.field_row(field_id, label)
                 if field_id == "dataset":
@@ -160,12 +204,33 @@ class BuildScreen(Screen[None]):
                 yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
 
+    def server_row(self) -> ComposeResult:
+        self.options = server_options(self.plexe)
+        choices = [(Text(option.label), option.server) for option in self.options]
+        with Horizontal(classes="field-row"):
+            yield Label("Server", classes="field-label", id="server-label")
+            with Vertical(classes="field-body"):
+                yield Select(
+                    choices,
+                    value=self.default_server,
+                    allow_blank=False,
+                    id="server",
+                    compact=True,
+                )
+                yield Static(SERVER_HINT, classes="hint", markup=False)
+                yield Static("", id="server-note", classes="field-note", markup=False)
+
     def field_row(self, field_id: str, label: str) -> ComposeResult:
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label", id=f"{field_id}-label")
             with Vertical(classes="field-body"):
                 yield self.field_widget(field_id)
-                yield Static(self.hint_for(field_id), classes="hint", markup=False)
+                yield Static(
+                    self.hint_for(field_id),
+                    classes="hint",
+                    id=f"{field_id}-hint",
+                    markup=False,
+                )
                 yield Static(
                     "", id=f"{field_id}-note", classes="field-note", markup=False
                 )
@@ -215,14 +280,24 @@ class BuildScreen(Screen[None]):
 
     def hint_for(self, field_id: str) -> str:
         hint = HINTS[field_id]
-        if field_id == "provider" and self.plexe.connection.is_local:
+        # The Server field can be read only once the form is mounted.
+        server = self.server if self.is_mounted else self.default_server
+        if field_id == "provider" and server == LOCAL_SERVER:
             return hint + " The local engine records it but does not use it."
-        if field_id == "dataset" and not self.plexe.connection.is_local:
+        if field_id == "dataset" and server != LOCAL_SERVER:
             return hint + " May be empty: the hosted platform can generate data."
         return hint
 
+    def update_hints(self) -> None:
+        """Reword the hints that depend on the chosen server."""
+        for field_id in ("dataset", "provider"):
+            hint = self.query_one(f"#{field_id}-hint", Static)
+            hint.update(self.hint_for(field_id))
+
     def on_mount(self) -> None:
         self.title = f"Resubmit {self.source.label}" if self.source else "New build"
+        if self.source is None:
+            self.original = FormValues(server=self.default_server)
         self.query_one("#upload-progress").display = False
         self.query_one("#preview").display = False
         self.restore_values()
@@ -232,10 +307,10 @@ class BuildScreen(Screen[None]):
     def restore_values(self) -> None:
         draft = self.plexe.drafts.load(self.draft_key)
         if draft is not None:
-            self.fill(
-                FormValues(**{k: v for k, v in draft.items() if k in FIELD_LABELS})
-            )
+            names = {field.name for field in dataclasses.fields(FormValues)}
+            self.fill(FormValues(**{k: v for k, v in draft.items() if k in names}))
             self.set_status("Restored the form you had not sent yet.")
+            self.update_hints()
         elif self.source is not None:
             self.fill(self.original)
         elif self.prefill is not None:
@@ -244,8 +319,13 @@ class BuildScreen(Screen[None]):
     # Reading and writing the fields
 
     def fill(self, values: FormValues) -> None:
-        """Set every field from code; the caller refreshes the form afterwards."""
-        with self.prevent(Input.Changed, TextArea.Changed):
+        """Set every field from code; the caller refreshes the form afterwards.
+
+        A server that the Server field does not offer leaves the field as it is.
+        """
+        with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
+            if values.server in {option.server for option in self.options}:
+                self.query_one("#server", Select).value = values.server
             for field_id in FIELD_LABELS:
                 text = getattr(values, field_id)
                 if field_id == "goal":
@@ -261,6 +341,7 @@ class BuildScreen(Screen[None]):
             else:
                 text = self.query_one(f"#{field_id}", Input).value
             setattr(values, field_id, text)
+        values.server = self.server
         return values
 
     def set_field(self, field_id: str, text: str) -> None:
@@ -272,16 +353,28 @@ class BuildScreen(Screen[None]):
 
     def check(self) -> CheckedForm | None:
         """Show each problem beside its field; return the form when it is valid."""
-        required = self.plexe.connection.is_local
-        result = check_form(self.values(), dataset_required=required)
+        values = self.values()
+        result = check_form(values, dataset_required=self.target_is_local)
         preview_error = self.preview.error if self.preview else None
+        # Shown untouched: choosing the server is what made the dataset unusable.
+        elsewhere = check_upload_server(
+            read_dataset(values.dataset),
+            values.server,
+            self.upload_servers,
+            describe_server,
+            str(self.gone_source_file) if self.gone_source_file else None,
+        )
         for field_id in FIELD_LABELS:
             message = result.errors.get(field_id) or self.server_errors.get(field_id)
             if field_id == "dataset" and message is None and preview_error:
                 message = preview_error
-            self.show_error(field_id, message if field_id in self.touched else None)
+            if field_id not in self.touched:
+                message = None
+            if field_id == "dataset" and message is None:
+                message = elsewhere
+            self.show_error(field_id, message)
 
-        valid = result.form is not None and preview_error is None
+        valid = result.form is not None and preview_error is None and not elsewhere
         self.query_one("#submit", Button).disabled = not valid or self.busy
         return result.form if valid else None
 
@@ -305,6 +398,7 @@ class BuildScreen(Screen[None]):
         self.suggest_metric()
         self.current = self.values()
         self.update_notes()
+        self.show_note("server", submit_note(self.plexe, self.server))
         self.update_changes()
         self.check()
 
@@ -317,6 +411,12 @@ class BuildScreen(Screen[None]):
         self.server_errors.pop(field_id, None)
         if field_id in ("input_schema", "output_schema"):
             self.schemas_typed()
+        self.schedule_draft()
+        self.refresh_form()
+
+    @on(Select.Changed, "#server")
+    def server_chosen(self) -> None:
+        self.update_hints()
         self.schedule_draft()
         self.refresh_form()
 
@@ -425,7 +525,7 @@ class BuildScreen(Screen[None]):
         versions = [
             job.model_version
             for job in self.plexe.book.ordered()
-            if job.model_name == name and job.server == self.plexe.connection.server
+            if job.model_name == name and job.server == self.server
         ]
         if not versions:
             if self.suggested_name is not None and name == self.suggested_name:
@@ -489,7 +589,7 @@ class BuildScreen(Screen[None]):
         task = self.target_task()
         if metric and metric == self.suggested_metric and task:
             return f"Chosen for a {task} target; type another to change it."
-        if metric or task is None or not self.plexe.connection.is_local:
+        if metric or task is None or not self.target_is_local:
             return None
         return (
             f"Empty: the local engine optimises {DEFAULT_METRICS[task]} for a "
@@ -499,7 +599,11 @@ class BuildScreen(Screen[None]):
     def update_changes(self) -> None:
         if self.source is None:
             return
-        lines = describe_changes(self.original, self.values())
+        values = self.values()
+        lines = describe_changes(self.original, values)
+        if values.server != self.original.server:
+            before = describe_server(self.original.server)
+            lines.insert(0, f"Server: {before} → {describe_server(values.server)}")
         text = (
             "Changes from the original build:\n  " + "\n  ".join(lines)
             if lines
@@ -562,12 +666,19 @@ class BuildScreen(Screen[None]):
         from plexe_tui.ui.screens.detail import DetailScreen
 
         bar = self.query_one("#upload-progress", ProgressBar)
+        server = self.server
+        connection = self.plexe.servers.connection_for(server)
         try:
-            self.set_status(f"Connecting to {self.plexe.connection.label}…")
-            client = await self.plexe.connection.client()
+            if connection.is_local and connection.starting:
+                self.set_status("Starting the local engine…")
+            else:
+                self.set_status(f"Connecting to {connection.label}…")
+            # A local engine that failed to start, or died, gets another try.
+            await connection.restart_if_exited()
+            client = await connection.client()
             submission = Submission(
                 client,
-                self.plexe.connection.server,
+                server,
                 self.plexe.uploads,
                 on_status=self.set_status,
                 on_progress=lambda sent, total: self.show_progress(bar, sent, total),
@@ -627,8 +738,10 @@ class BuildScreen(Screen[None]):
 
         current = read_dataset(self.query_one("#dataset", Input).value)
         start = Path.cwd()
-        if current.path is not None:
-            candidate = current.path.expanduser()
+        # A resubmit whose file is gone shows its upload id; look where it was.
+        path = current.path or self.gone_source_file
+        if path is not None:
+            candidate = path.expanduser()
             start = candidate if candidate.is_dir() else candidate.parent
             if not start.is_dir():
                 start = Path.cwd()
@@ -645,9 +758,10 @@ class BuildScreen(Screen[None]):
     async def pick_upload(self) -> None:
         from plexe_tui.ui.screens.pickers import UploadPickerScreen
 
-        self.set_status("Listing the server's uploads…")
+        server = self.server
+        self.set_status(f"Listing the uploads on {describe_server(server)}…")
         try:
-            client = await self.plexe.connection.client()
+            client = await self.plexe.servers.connection_for(server).client()
             uploads = await client.list_uploads()
         except ApiError as exc:
             self.set_status(f"Cannot list the uploads: {exc.message}")
@@ -656,13 +770,13 @@ class BuildScreen(Screen[None]):
             self.set_status("The server has no uploads yet; choose a local file.")
             return
         self.set_status("")
-        self.app.push_screen(
-            UploadPickerScreen(uploads, self.plexe.clock()), self.upload_chosen
-        )
 
-    def upload_chosen(self, upload_id: str | None) -> None:
-        if upload_id is not None:
-            self.query_one("#dataset", Input).value = upload_id
+        def chosen(upload_id: str | None) -> None:
+            if upload_id is not None:
+                self.upload_servers[upload_id] = server
+                self.query_one("#dataset", Input).value = upload_id
+
+        self.app.push_screen(UploadPickerScreen(uploads, self.plexe.clock()), chosen)
 
     def show_server_error(self, exc: ApiError) -> None:
         field_id = SERVER_FIELDS.get(exc.field or "")

@@ -2,7 +2,8 @@
 
 The screen polls its own build while it is open, shows what the server tried
 (from `describe`), and, once the build has completed, calls the model for one
-row or for every row of a CSV file.
+row or for every row of a CSV file. Every request goes to the job's own server,
+which may not be the app's: see `DetailScreen.connection`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from textual.widgets import (
 from plexe_tui.api import ApiError, is_terminal
 from plexe_tui.api.errors import NetworkError, NotFoundError
 from plexe_tui.store import Job
+from plexe_tui.ui.connection import LOCAL_SERVER, Connection
 from plexe_tui.ui.description import render_description
 from plexe_tui.ui.detail_view import (
     field_table,
@@ -43,6 +45,7 @@ from plexe_tui.ui.job_actions import JobActions
 from plexe_tui.ui.poller import Poller
 from plexe_tui.ui.prediction import Predictions
 from plexe_tui.ui.screens.confirm import ChoiceScreen
+from plexe_tui.ui.servers import server_label
 from plexe_tui.ui.widgets.batch_panel import BatchPanel
 from plexe_tui.ui.widgets.inference_form import InferenceForm
 
@@ -56,16 +59,26 @@ LOCAL_DETAIL_INTERVAL = 1.0
 
 WIDE_COLUMNS = 110
 
-# Actions that need a completed build on this app's server.
+# Actions that need a completed build.
 PREDICT_ACTIONS = frozenset({"predict", "predict_file"})
 
 
 class JobLink(Button):
     """A button that opens the detail of another job."""
 
-    def __init__(self, job: Job) -> None:
-        super().__init__(Content(job.label), classes="job-link", compact=True)
+    def __init__(self, job: Job, text: str) -> None:
+        super().__init__(Content(text), classes="job-link", compact=True)
         self.key = job.key
+
+
+def lineage_text(job: Job, other: Job) -> str:
+    """Name a related job, with its server when it differs from `job`'s.
+
+    A build resubmitted to another server gets the same name:version there.
+    """
+    if other.server == job.server:
+        return other.label
+    return f"{other.label} on {server_label(other.server)}"
 
 
 class DetailScreen(Screen[None]):
@@ -172,11 +185,13 @@ class DetailScreen(Screen[None]):
     def job(self) -> Job | None:
         return self.plexe.book.get(self.key)
 
-    @property
-    def on_this_server(self) -> bool:
-        """Whether the job ran on the server this app talks to."""
-        job = self.job
-        return job is not None and job.server == self.plexe.connection.server
+    def connection(self, job: Job) -> Connection:
+        """Return the connection to the job's server, opening one if needed.
+
+        For a local job while the app uses another server, that starts the
+        local engine, which keeps the job's model.
+        """
+        return self.plexe.servers.connection_for(job.server)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -228,9 +243,9 @@ class DetailScreen(Screen[None]):
         self.plexe.jobs_changed.subscribe(self, self.on_jobs_changed)
         self.render_job()
 
-        if job is not None and self.on_this_server:
-            interval = self.plexe.poller.interval
-            if self.plexe.connection.is_local:
+        if job is not None:
+            interval = self.plexe.servers.poll_interval(job.server)
+            if job.server == LOCAL_SERVER:
                 interval = LOCAL_DETAIL_INTERVAL
             self.poller = Poller(
                 self,
@@ -257,12 +272,7 @@ class DetailScreen(Screen[None]):
     def fetch_description(self) -> None:
         """Ask the server once what a completed build chose and why."""
         job = self.job
-        if (
-            self.described
-            or job is None
-            or job.status != "completed"
-            or not self.on_this_server
-        ):
+        if self.described or job is None or job.status != "completed":
             return
         self.described = True
         self.run_worker(
@@ -271,7 +281,7 @@ class DetailScreen(Screen[None]):
 
     async def load_description(self, job: Job) -> None:
         try:
-            client = await self.plexe.connection.client()
+            client = await self.connection(job).client()
             body = await client.describe(job.model_name, job.model_version)
         except ApiError as exc:
             # 404 and 405 mean the server has no describe endpoint: hide the section.
@@ -297,8 +307,10 @@ class DetailScreen(Screen[None]):
         job = self.job
         if job is None:
             return
-        await self.plexe.servers.primary.restart_engine_if_exited()
-        connection = self.plexe.connection
+        link = self.plexe.servers.get(job.server)
+        if link is not None:
+            await link.restart_engine_if_exited()
+        connection = self.connection(job)
         client = await connection.client()
         try:
             status = await client.get_status(job.model_name, job.model_version)
@@ -358,9 +370,8 @@ class DetailScreen(Screen[None]):
             self.query_one("#progress-label", Static).update(state.label)
 
     def server_label(self, job: Job) -> str:
-        if job.server == self.plexe.connection.server:
-            return self.plexe.connection.label
-        return job.server
+        connection = self.plexe.servers.existing_connection(job.server)
+        return connection.label if connection is not None else job.server
 
     def lineage_of(self, job: Job) -> tuple[str | None, tuple[str, ...]]:
         """Return the key of the parent and of the jobs resubmitted from this one."""
@@ -381,10 +392,10 @@ class DetailScreen(Screen[None]):
             return
         self.lineage = lineage
         parent, children = lineage
-        self.fill_links("#lineage-from", [parent] if parent else [])
-        self.fill_links("#lineage-as", list(children))
+        self.fill_links(job, "#lineage-from", [parent] if parent else [])
+        self.fill_links(job, "#lineage-as", list(children))
 
-    def fill_links(self, row_id: str, keys: list[str]) -> None:
+    def fill_links(self, job: Job, row_id: str, keys: list[str]) -> None:
         links = self.query_one(f"{row_id} .lineage-links", Horizontal)
         links.remove_children()
         widgets: list[Static | JobLink] = []
@@ -399,7 +410,7 @@ class DetailScreen(Screen[None]):
                     )
                 )
             else:
-                widgets.append(JobLink(other))
+                widgets.append(JobLink(other, lineage_text(job, other)))
         if not widgets:
             widgets.append(Static("—", classes="lineage-missing"))
         links.mount_all(widgets)
@@ -413,13 +424,6 @@ class DetailScreen(Screen[None]):
     def update_poll_line(self) -> None:
         job = self.job
         line = self.query_one("#poll-line", Static)
-        if job is not None and not self.on_this_server:
-            line.update(
-                f"This build ran on {job.server}, and this app is connected to "
-                f"{self.plexe.connection.label}, so it is not polled. Start "
-                "plexe-tui with --base-url for that server to follow it."
-            )
-            return
         if job is None or self.poller is None:
             line.update("")
             return
@@ -443,7 +447,7 @@ class DetailScreen(Screen[None]):
         if job is None:
             return action in ("back", "quit")
         if action == "refresh":
-            return self.on_this_server and not is_terminal(job.status)
+            return not is_terminal(job.status)
         if action in PREDICT_ACTIONS:
             usable = job.status == "completed" and bool(self.predictions.features)
             return usable and not self.predictions.batch_running
@@ -452,10 +456,10 @@ class DetailScreen(Screen[None]):
         if action == "copy_error":
             return bool(job.error)
         if action in ("delete", "cancel_build"):
-            offered = self.plexe.server_features.delete_models is not False
+            features = self.plexe.servers.features_for(job.server)
+            offered = features.delete_models is not False
             ended = is_terminal(job.status)
-            applies = ended if action == "delete" else not ended
-            return self.on_this_server and offered and applies
+            return offered and (ended if action == "delete" else not ended)
         return True
 
     def action_back(self) -> None:
