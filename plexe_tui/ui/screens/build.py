@@ -119,6 +119,9 @@ class BuildScreen(Screen[None]):
         """The model name suggested from the dataset's file name, if any."""
         self.suggested_metric: str | None = None
         """The metric filled in for the target's task, until the user types one."""
+        self.metric_edited = False
+        """Whether the user edited the Metric field; an empty one then means the
+        server's default, so no suggestion fills it again."""
         self.submit_worker: Worker[None] | None = None
         self.draft_timer: Timer | None = None
         self.sent = False
@@ -315,6 +318,8 @@ class BuildScreen(Screen[None]):
         field_id = event.input.id or ""
         self.touched.add(field_id)
         self.server_errors.pop(field_id, None)
+        if field_id == "metric":
+            self.metric_edited = True
         if field_id in ("input_schema", "output_schema"):
             self.schemas_typed()
         self.schedule_draft()
@@ -473,7 +478,7 @@ class BuildScreen(Screen[None]):
         A resubmitted build keeps its own metric, so the changes list shows only
         what the user changed.
         """
-        if self.source is not None:
+        if self.source is not None or self.metric_edited:
             return
         current = self.query_one("#metric", Input).value.strip()
         if current and current != self.suggested_metric:
@@ -487,7 +492,8 @@ class BuildScreen(Screen[None]):
     def metric_note(self) -> str | None:
         metric = self.query_one("#metric", Input).value.strip()
         task = self.target_task()
-        if metric and metric == self.suggested_metric and task:
+        suggested = metric == self.suggested_metric and not self.metric_edited
+        if metric and suggested and task:
             return f"Chosen for a {task} target; type another to change it."
         if metric or task is None or not self.plexe.connection.is_local:
             return None
