@@ -21,6 +21,13 @@ SAMPLE_ROWS = 200
 SAMPLE_BYTES = 1024 * 1024
 ENCODINGS = ("utf-8-sig", "latin-1")
 DELIMITERS = ",;\t|"
+# The format of a file comes from its suffix, as the local engine reads it; a
+# file with another suffix is JSON when its text starts with '[' or '{'.
+CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
+JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+PARQUET_MAGIC = b"PAR1"
 
 # Type names of the API's schemas.
 INT, FLOAT, BOOL, STR = "int", "float", "bool", "str"
@@ -67,7 +74,10 @@ class Preview:
 
 
 def preview_file(path: Path) -> Preview:
-    """Read the start of a CSV, TSV, JSON or JSON-lines file."""
+    """Read the start of a CSV, TSV, JSON or JSON-lines file.
+
+    A Parquet file gets a preview with its format only.
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(SAMPLE_BYTES)
@@ -75,20 +85,38 @@ def preview_file(path: Path) -> Preview:
     except OSError as exc:
         return Preview(error=f"Cannot read {path}: {exc.strerror}.")
 
+    if path.suffix.lower() in PARQUET_SUFFIXES or head.startswith(PARQUET_MAGIC):
+        # NOTE: reading Parquet needs pyarrow, which the app does not depend
+        # on, so the server is the first to read the columns.
+        return Preview(file_format="Parquet")
     if b"\x00" in head[:4096]:
         return Preview(error=f"{path.name} is a binary file, not CSV or JSON text.")
     text = decode_text(head)
     if not text.strip():
         return Preview(error=f"{path.name} is empty.")
 
-    stripped = text.lstrip()
-    if path.suffix.lower() in (".jsonl", ".ndjson") or (
-        stripped.startswith("{") and path.suffix.lower() != ".json"
-    ):
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return _preview_csv(text, truncated, path)
+    is_json = path.suffix.lower() in JSON_SUFFIXES or text.lstrip()[:1] in ("[", "{")
+    if not is_json:
+        return _preview_csv(text, truncated, path)
+    if path.suffix.lower() in JSON_LINES_SUFFIXES or _looks_like_json_lines(text):
         return _preview_records(_json_lines(text, truncated), "JSON lines", path)
-    if stripped.startswith("[") or path.suffix.lower() == ".json":
-        return _preview_json(text, truncated, path)
-    return _preview_csv(text, truncated, path)
+    return _preview_json(text, truncated, path)
+
+
+def preview_summary(preview: Preview) -> str:
+    """Return the line shown above the preview's rows."""
+    if not preview.columns:
+        return (
+            f"{preview.file_format}: the form shows no preview of this format; "
+            "the server reads the columns when the build starts."
+        )
+    return (
+        f"{preview.file_format}, {len(preview.columns)} columns; the first "
+        f"{len(preview.rows)} of {preview.sampled_rows} rows read for this "
+        "preview, with the types guessed from them:"
+    )
 
 
 def decode_text(data: bytes) -> str:
@@ -133,6 +161,21 @@ def detect_delimiter(header_line: str) -> str:
         return ","
 
 
+def _looks_like_json_lines(text: str) -> bool:
+    """Whether the text is JSON lines: a whole object on the first line, then more.
+
+    This is the local engine's rule, so a `.json` file of JSON lines is read
+    as the engine reads it.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except json.JSONDecodeError:
+        return False
+
+
 def _json_lines(text: str, truncated: bool) -> list[object]:
     lines = [line for line in text.splitlines() if line.strip()]
     if truncated and lines:
@@ -159,11 +202,33 @@ def _preview_json(text: str, truncated: bool, path: Path) -> Preview:
         return Preview(
             error=f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}."
         )
+    if isinstance(records, dict) and records:
+        records = _records_of(records)
     if not isinstance(records, list):
         return Preview(
-            error=f"{path.name} must hold an array of records, not a single value."
+            error=f"{path.name} must contain an array of records, not a single value."
         )
     return _preview_records(records[:SAMPLE_ROWS], "JSON", path)
+
+
+def _records_of(document: dict[str, object]) -> list[object]:
+    """Return the records of a JSON object: one record, or one per row of columns.
+
+    An object whose values are all arrays is a table by column, as pandas
+    writes it with `orient="list"`; any other object is a single record.
+    """
+    columns = list(document.values())
+    if not all(isinstance(column, list) for column in columns):
+        return [document]
+    rows = max(len(column) for column in columns if isinstance(column, list))
+    return [
+        {
+            name: column[index]
+            for name, column in document.items()
+            if isinstance(column, list) and index < len(column)
+        }
+        for index in range(rows)
+    ]
 
 
 def _preview_records(records: list[object], file_format: str, path: Path) -> Preview:

@@ -140,6 +140,20 @@ async def test_preview_hidden_without_file(
         assert screen.query_one("#schema", SchemaEditor).row_count == 0
 
 
+async def test_parquet_file_accepted(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "table.parquet"
+    path.write_bytes(b"PAR1\x15\x04\x15\x10\x00\x00PAR1")
+    async with open_form(platform.url, config_dir, path) as (pilot, screen):
+        summary = shown_content(pilot, "#preview-summary") or ""
+
+        assert field_error(pilot, "dataset") is None
+        assert summary.startswith("Parquet: the form shows no preview")
+        assert not screen.query_one("#preview-rows", DataTable).display
+        assert not screen.query_one("#schema", SchemaEditor).display
+
+
 async def test_sample_prefills_form(platform: FakePlatform, config_dir: Path) -> None:
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:

@@ -15,7 +15,6 @@ from textual.widgets import Input
 from plexe_tui.api import BuildStatus
 from plexe_tui.store import Job, JobStore
 from plexe_tui.ui.book import JobBook
-from plexe_tui.ui.preview import preview_file
 from plexe_tui.ui.server_sync import SyncRound
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
@@ -39,41 +38,6 @@ def make_job(name: str, status: str = "building", **fields: object) -> Job:
         status=status,
         **fields,
     )  # type: ignore[arg-type]
-
-
-# Dataset preview
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="preview_file reads any file whose text starts with '[' as JSON, even "
-    "a .csv, while the engine picks the format from the .csv suffix; the form "
-    "then blocks a valid CSV with 'not valid JSON'",
-)
-def test_csv_header_starting_with_bracket(tmp_path: Path) -> None:
-    path = tmp_path / "measurements.csv"
-    rows = "".join(f"{i},{i * 2},{i % 2}\n" for i in range(20))
-    path.write_text("[id],size,target\n" + rows, encoding="utf-8")
-
-    preview = preview_file(path)
-
-    assert preview.error is None
-    assert [column.name for column in preview.columns] == ["[id]", "size", "target"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="preview_file reads a .csv whose text starts with '{' as JSON lines",
-)
-def test_csv_header_starting_with_brace(tmp_path: Path) -> None:
-    path = tmp_path / "templated.csv"
-    rows = "".join(f"{i},{i % 2}\n" for i in range(20))
-    path.write_text("{name},target\n" + rows, encoding="utf-8")
-
-    preview = preview_file(path)
-
-    assert preview.error is None
-    assert [column.name for column in preview.columns] == ["{name}", "target"]
 
 
 # The jobs in memory

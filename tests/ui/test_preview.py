@@ -121,6 +121,65 @@ def test_preview_json_array(tmp_path: Path) -> None:
     assert y_column.missing == 1
 
 
+def test_preview_json_object_of_columns(tmp_path: Path) -> None:
+    text = '{"x": [1.5, 2], "y": ["a", "b"]}'
+    preview = preview_file(write_file(tmp_path, "columns.json", text))
+
+    assert preview.error is None
+    assert [c.name for c in preview.columns] == ["x", "y"]
+    assert preview.rows == [["1.5", "a"], ["2", "b"]]
+
+
+def test_preview_json_single_record(tmp_path: Path) -> None:
+    preview = preview_file(write_file(tmp_path, "one.json", '{"a": 1, "b": "x"}'))
+
+    assert preview.error is None
+    assert preview.rows == [["1", "x"]]
+
+
+def test_preview_json_lines_in_json_file(tmp_path: Path) -> None:
+    text = '{"age": 31}\n{"age": 45}\n'
+    preview = preview_file(write_file(tmp_path, "people.json", text))
+
+    assert preview.file_format == "JSON lines"
+    assert preview.rows == [["31"], ["45"]]
+
+
+def test_csv_header_starting_with_bracket(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i * 2},{i % 2}\n" for i in range(20))
+    path = write_file(tmp_path, "measurements.csv", "[id],size,target\n" + rows)
+
+    preview = preview_file(path)
+
+    assert preview.error is None
+    assert [column.name for column in preview.columns] == ["[id]", "size", "target"]
+
+
+def test_csv_header_starting_with_brace(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i % 2}\n" for i in range(20))
+    path = write_file(tmp_path, "templated.csv", "{name},target\n" + rows)
+
+    preview = preview_file(path)
+
+    assert preview.error is None
+    assert [column.name for column in preview.columns] == ["{name}", "target"]
+
+
+def test_preview_unknown_suffix_json(tmp_path: Path) -> None:
+    preview = preview_file(write_file(tmp_path, "export.data", '[{"a": 1}]'))
+
+    assert preview.file_format == "JSON"
+
+
+def test_preview_parquet_not_read(tmp_path: Path) -> None:
+    content = b"PAR1\x15\x04\x15\x10\x00\x00PAR1"
+    preview = preview_file(write_file(tmp_path, "table.parquet", content))
+
+    assert preview.error is None
+    assert preview.file_format == "Parquet"
+    assert preview.columns == []
+
+
 def test_preview_missing_words(tmp_path: Path) -> None:
     text = "score\n1\nNA\n?\n\n3\nnull\n"
     preview = preview_file(write_file(tmp_path, "scores.csv", text))
@@ -168,9 +227,9 @@ def test_preview_large_file_reads_start(tmp_path: Path) -> None:
             "Rename them so each column has its own name.",
         ),
         (
-            "one.json",
-            b'{"a": 1}',
-            "one.json must hold an array of records, not a single value.",
+            "number.json",
+            b"5",
+            "number.json must contain an array of records, not a single value.",
         ),
         (
             "broken.json",

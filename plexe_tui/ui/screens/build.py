@@ -46,7 +46,7 @@ from plexe_tui.ui.form_rules import (
     values_from_job,
 )
 from plexe_tui.ui.path_suggester import PathSuggester
-from plexe_tui.ui.preview import Preview, preview_file
+from plexe_tui.ui.preview import Preview, preview_file, preview_summary
 from plexe_tui.ui.schema_model import (
     DEFAULT_METRICS,
     SchemaModel,
@@ -379,12 +379,9 @@ class BuildScreen(Screen[None]):
             self.set_field("model_name", self.suggested_name)
 
     def show_preview(self, preview: Preview) -> None:
-        summary = (
-            f"{preview.file_format}, {len(preview.columns)} columns; the first "
-            f"{len(preview.rows)} of {preview.sampled_rows} rows read for this "
-            "preview, with the types guessed from them:"
-        )
-        self.query_one("#preview-summary", Static).update(summary)
+        self.query_one("#preview-summary", Static).update(preview_summary(preview))
+        for part in self.query_one("#preview").children:
+            part.display = part.id == "preview-summary" or bool(preview.columns)
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
         for column in preview.columns:
