@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from plexe_tui.samples import SAMPLE_GOAL, SAMPLE_NAME
 from plexe_tui.ui.screens.build import BuildScreen
@@ -16,12 +16,15 @@ from tests.ui.helpers import (
     enter_value,
     field_error,
     field_note,
+    focus_field,
     form_values,
     make_app,
     open_form,
+    open_new_form,
     row_cells,
     settle,
     shown_content,
+    wait_until,
     widget_text,
 )
 
@@ -171,3 +174,54 @@ async def test_sample_prefills_form(platform: FakePlatform, config_dir: Path) ->
         assert field_note(pilot, "goal") == (
             "The goal names the column diagnosis: it will be the target."
         )
+
+
+async def test_tab_completes_dataset_path(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    (folder / "churn.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    typed = str(folder / "chu")
+
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_new_form(pilot)
+        await focus_field(pilot, "#dataset")
+        dataset = pilot.app.screen.query_one("#dataset", Input)
+        dataset.value = typed[:-1]
+        dataset.cursor_position = len(dataset.value)
+        await pilot.press(typed[-1])
+        await wait_until(
+            pilot, lambda: "churn.csv" in widget_text(dataset), "the completion"
+        )
+        await pilot.press("tab")
+
+        assert dataset.value == str(folder / "churn.csv")
+        assert pilot.app.focused is dataset
+
+
+async def test_tab_completes_metric(platform: FakePlatform, config_dir: Path) -> None:
+    async with open_form(platform.url, config_dir) as (pilot, screen):
+        metric = screen.query_one("#metric", Input)
+        metric.focus()
+        await pilot.press("r", "o")
+        await wait_until(
+            pilot, lambda: "roc_auc" in widget_text(metric), "the completion"
+        )
+        await pilot.press("tab")
+
+        assert metric.value == "roc_auc"
+        assert pilot.app.focused is metric
+
+
+async def test_tab_without_completion_moves_on(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    async with open_form(platform.url, config_dir) as (pilot, screen):
+        dataset = screen.query_one("#dataset", Input)
+        dataset.focus()
+        await pilot.press("u", "p", "l", "tab")
+
+        assert dataset.value == "upl"
+        assert pilot.app.focused is not dataset

@@ -10,21 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
 
 from plexe_tui.api import BuildStatus
 from plexe_tui.store import Job, JobStore
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.server_sync import SyncRound
-from tests.fake_platform import FakePlatform
-from tests.ui.helpers import (
-    TERMINAL_SIZE,
-    focus_field,
-    make_app,
-    open_new_form,
-    wait_until,
-    widget_text,
-)
 
 SERVER = "http://127.0.0.1:8765"
 
@@ -82,33 +72,3 @@ def test_listed_end_clears_phase(tmp_path: Path) -> None:
 
 
 # Build form
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dataset hint says 'tab completes paths', but tab moves the focus "
-    "to the next field and leaves the shown completion unused",
-)
-async def test_tab_completes_dataset_path(
-    platform: FakePlatform, config_dir: Path, tmp_path: Path
-) -> None:
-    folder = tmp_path / "datasets"
-    folder.mkdir()
-    (folder / "churn.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    typed = str(folder / "chu")
-
-    app = make_app(platform.url, config_dir)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await open_new_form(pilot)
-        await focus_field(pilot, "#dataset")
-        dataset = pilot.app.screen.query_one("#dataset", Input)
-        dataset.value = typed[:-1]
-        dataset.cursor_position = len(dataset.value)
-        await pilot.press(typed[-1])
-        await wait_until(
-            pilot, lambda: "churn.csv" in widget_text(dataset), "the completion"
-        )
-        await pilot.press("tab")
-
-        assert dataset.value == str(folder / "churn.csv")
-        assert pilot.app.focused is dataset

@@ -53,6 +53,7 @@ from plexe_tui.ui.schema_model import (
     column_named_in_goal,
 )
 from plexe_tui.ui.submission import Submission
+from plexe_tui.ui.widgets.completing_input import CompletingInput
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 
 if TYPE_CHECKING:
@@ -208,7 +209,9 @@ class BuildScreen(Screen[None]):
             "provider": SuggestFromList(PROVIDERS, case_sensitive=False),
             "dataset": PathSuggester(),
         }.get(field_id)
-        return Input(
+        # Fields with completions take them with tab, as the dataset hint says.
+        field_class = Input if suggester is None else CompletingInput
+        return field_class(
             id=field_id,
             suggester=suggester,
             type="integer" if field_id == "max_iterations" else "text",
