@@ -47,6 +47,7 @@ from plexe_tui.ui.form_rules import (
 )
 from plexe_tui.ui.path_suggester import PathSuggester
 from plexe_tui.ui.preview import Preview, preview_file, preview_summary
+from plexe_tui.ui.rejection import Rejection
 from plexe_tui.ui.schema_model import (
     DEFAULT_METRICS,
     SchemaModel,
@@ -128,8 +129,10 @@ class BuildScreen(Screen[None]):
         self.sent = False
         self.current = FormValues()
         """The fields as last read, kept for saving a draft after unmount."""
-        self.server_errors: dict[str, str] = {}
-        """Field problems the server reported, shown until the field changes."""
+        self.submitted = FormValues()
+        """The fields as they were when the user last pressed Submit."""
+        self.rejection: Rejection | None = None
+        """The server's errors about the last request, until the form changes."""
 
     @property
     def plexe(self) -> PlexeApp:
@@ -281,8 +284,9 @@ class BuildScreen(Screen[None]):
         required = self.plexe.connection.is_local
         result = check_form(self.values(), dataset_required=required)
         preview_error = self.preview.error if self.preview else None
+        server_errors = self.server_errors()
         for field_id in FIELD_LABELS:
-            message = result.errors.get(field_id) or self.server_errors.get(field_id)
+            message = result.errors.get(field_id) or server_errors.get(field_id)
             if field_id == "dataset" and message is None and preview_error:
                 message = preview_error
             self.show_error(field_id, message if field_id in self.touched else None)
@@ -290,6 +294,22 @@ class BuildScreen(Screen[None]):
         valid = result.form is not None and preview_error is None
         self.query_one("#submit", Button).disabled = not valid or self.busy
         return result.form if valid else None
+
+    def server_errors(self) -> dict[str, str]:
+        """Return the server's errors that still fit the form, forgetting the rest.
+
+        The status line's message about them goes too, unless another replaced it.
+        """
+        if self.rejection is None:
+            return {}
+        values = self.values()
+        if self.rejection.still_applies(values):
+            return self.rejection.errors_for(values)
+        status = self.query_one("#submit-status", Static)
+        if str(status.content) == self.rejection.message:
+            self.set_status("")
+        self.rejection = None
+        return {}
 
     @property
     def busy(self) -> bool:
@@ -320,7 +340,6 @@ class BuildScreen(Screen[None]):
     def input_changed(self, event: Input.Changed) -> None:
         field_id = event.input.id or ""
         self.touched.add(field_id)
-        self.server_errors.pop(field_id, None)
         if field_id == "metric":
             self.metric_edited = True
         if field_id in ("input_schema", "output_schema"):
@@ -331,7 +350,6 @@ class BuildScreen(Screen[None]):
     @on(TextArea.Changed, "#goal")
     def goal_changed(self) -> None:
         self.touched.add("goal")
-        self.server_errors.pop("goal", None)
         self.schedule_draft()
         self.refresh_form()
 
@@ -544,6 +562,8 @@ class BuildScreen(Screen[None]):
         if form is None:
             self.show_invalid_fields()
             return
+        self.submitted = self.values()
+        self.rejection = None
         self.submit_worker = self.run_worker(
             self.send(form), name="submit", exit_on_error=False
         )
@@ -674,11 +694,14 @@ class BuildScreen(Screen[None]):
         field_id = SERVER_FIELDS.get(exc.field or "")
         if field_id is not None:
             self.touched.add(field_id)
-            self.server_errors[field_id] = exc.message
             self.show_error(field_id, exc.message)
-            self.set_status("The server rejected the build; see the field in red.")
+            message = "The server rejected the build; see the field in red."
+            errors = {field_id: exc.message}
         else:
-            self.set_status(f"The build was not started: {exc.message}")
+            message = f"The build was not started: {exc.message}"
+            errors = {}
+        self.rejection = Rejection(self.submitted, message, errors)
+        self.set_status(message)
 
     def set_status(self, text: str) -> None:
         self.query_one("#submit-status", Static).update(text)
