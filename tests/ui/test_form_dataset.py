@@ -172,7 +172,8 @@ async def test_sample_prefills_form(platform: FakePlatform, config_dir: Path) ->
         assert values["model_name"] == SAMPLE_NAME
         assert screen.query_one("#schema", SchemaEditor).row_count == 31
         assert field_note(pilot, "goal") == (
-            "The goal names the column diagnosis: it will be the target."
+            "The goal names the column diagnosis: the server will probably predict "
+            "it. Press t on its row in the columns table to be sure."
         )
 
 

@@ -202,9 +202,10 @@ async def test_goal_note_names_target(
         editor = screen.query_one("#schema", SchemaEditor)
 
         assert field_note(pilot, "goal") == (
-            "The goal names the column diagnosis: it will be the target."
+            "The goal names the column diagnosis: the server will probably predict "
+            "it. Press t on its row in the columns table to be sure."
         )
-        assert role_of(editor, "diagnosis") == "feature (the goal names it: target?)"
+        assert role_of(editor, "diagnosis") == "target? (named in the goal)"
 
 
 async def test_goal_note_no_match(

@@ -479,7 +479,10 @@ class BuildScreen(Screen[None]):
         if editor.model.target:
             return f"Target: {editor.model.target} (chosen in the columns table)."
         if target:
-            return f"The goal names the column {target}: it will be the target."
+            return (
+                f"The goal names the column {target}: the server will probably "
+                "predict it. Press t on its row in the columns table to be sure."
+            )
         return (
             "The goal names none of the dataset's columns: name one, or press t "
             "on a row of the columns table."
