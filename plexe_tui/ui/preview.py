@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,12 @@ class Preview:
     rows: list[list[str]] = field(default_factory=list)
     """The first PREVIEW_ROWS rows, as text."""
     sampled_rows: int = 0
+    whole_file: bool = False
+    """Whether the sampled rows are every row of the file."""
     file_format: str = ""
     error: str | None = None
+    warning: str | None = None
+    """A problem the server accepts but the user should know about."""
 
     def column(self, name: str) -> Column | None:
         """Return the column with this name, if any."""
@@ -101,7 +106,8 @@ def preview_file(path: Path) -> Preview:
     if not is_json:
         return _preview_csv(text, truncated, path)
     if path.suffix.lower() in JSON_LINES_SUFFIXES or _looks_like_json_lines(text):
-        return _preview_records(_json_lines(text, truncated), "JSON lines", path)
+        records, whole_file = _json_lines(text, truncated)
+        return _preview_records(records, "JSON lines", path, whole_file)
     return _preview_json(text, truncated, path)
 
 
@@ -112,11 +118,28 @@ def preview_summary(preview: Preview) -> str:
             f"{preview.file_format}: the form shows no preview of this format; "
             "the server reads the columns when the build starts."
         )
-    return (
-        f"{preview.file_format}, {len(preview.columns)} columns; the first "
-        f"{len(preview.rows)} of {preview.sampled_rows} rows read for this "
-        "preview, with the types guessed from them:"
+    columns = _count(len(preview.columns), "column")
+    if preview.whole_file and len(preview.rows) == preview.sampled_rows:
+        rows = (
+            "The file's only row, with the types guessed from it:"
+            if preview.sampled_rows == 1
+            else f"All {preview.sampled_rows} rows of the file, with the types "
+            "guessed from them:"
+        )
+        return f"{preview.file_format}, {columns}. {rows}"
+    sample = (
+        f"all {_count(preview.sampled_rows, 'row')} of the file"
+        if preview.whole_file
+        else f"the first {_count(preview.sampled_rows, 'row')} of the file"
     )
+    return (
+        f"{preview.file_format}, {columns}. The first "
+        f"{_count(len(preview.rows), 'row')}, with the types guessed from {sample}:"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def decode_text(data: bytes) -> str:
@@ -135,10 +158,12 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
         lines = lines[:-1]  # The last line may be cut in the middle.
     sample = "\n".join(lines[: SAMPLE_ROWS + 1])
     delimiter = detect_delimiter(sample.split("\n", 1)[0])
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
-    if not rows:
+    numbered = _numbered_rows(sample, delimiter)
+    if not numbered:
         return Preview(error=f"{path.name} has no header row.")
-    header, body = rows[0], [row for row in rows[1:] if row]
+    header = numbered[0][1]
+    numbered_body = [(line, row) for line, row in numbered[1:] if row]
+    body = [row for _, row in numbered_body]
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         return Preview(
@@ -147,10 +172,43 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
         )
     if not body:
         return Preview(error=f"{path.name} has a header but no rows.")
+    # NOTE: only the sampled rows are checked; the server reports a ragged row
+    # further down the file when it reads the file.
+    longer = _first_row(numbered_body, lambda row: len(row) > len(header))
+    if longer is not None:
+        line, row = longer
+        return Preview(
+            error=f"{path.name} is not valid CSV: line {line} has "
+            f"{_count(len(row), 'field')}, but the header has {len(header)}. "
+            "Quote the fields that contain the delimiter, or remove the extra "
+            "fields."
+        )
 
     name = {",": "CSV", ";": "CSV (semicolons)", "\t": "TSV", "|": "CSV (pipes)"}
     records = [dict(zip(header, row, strict=False)) for row in body]
-    return _build(header, records, name.get(delimiter, "CSV"))
+    whole_file = not truncated and len(lines) <= SAMPLE_ROWS + 1
+    preview = _build(header, records, name.get(delimiter, "CSV"), whole_file)
+    shorter = _first_row(numbered_body, lambda row: len(row) < len(header))
+    if shorter is not None:
+        line, row = shorter
+        preview.warning = (
+            f"Line {line} of {path.name} has {_count(len(row), 'field')}, but the "
+            f"header has {len(header)}: the server reads the missing fields as "
+            "missing values."
+        )
+    return preview
+
+
+def _numbered_rows(sample: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """Return the rows of CSV text, each with the line number it ends on."""
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    return [(reader.line_num, row) for row in reader]
+
+
+def _first_row(
+    numbered: list[tuple[int, list[str]]], test: Callable[[list[str]], bool]
+) -> tuple[int, list[str]] | None:
+    return next(((line, row) for line, row in numbered if test(row)), None)
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -176,7 +234,8 @@ def _looks_like_json_lines(text: str) -> bool:
         return False
 
 
-def _json_lines(text: str, truncated: bool) -> list[object]:
+def _json_lines(text: str, truncated: bool) -> tuple[list[object], bool]:
+    """Return the sampled records, and whether they are every line of the file."""
     lines = [line for line in text.splitlines() if line.strip()]
     if truncated and lines:
         lines = lines[:-1]
@@ -186,7 +245,7 @@ def _json_lines(text: str, truncated: bool) -> list[object]:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             records.append(None)
-    return records
+    return records, not truncated and len(lines) <= SAMPLE_ROWS
 
 
 def _preview_json(text: str, truncated: bool, path: Path) -> Preview:
@@ -208,7 +267,8 @@ def _preview_json(text: str, truncated: bool, path: Path) -> Preview:
         return Preview(
             error=f"{path.name} must contain an array of records, not a single value."
         )
-    return _preview_records(records[:SAMPLE_ROWS], "JSON", path)
+    whole_file = len(records) <= SAMPLE_ROWS
+    return _preview_records(records[:SAMPLE_ROWS], "JSON", path, whole_file)
 
 
 def _records_of(document: dict[str, object]) -> list[object]:
@@ -231,7 +291,9 @@ def _records_of(document: dict[str, object]) -> list[object]:
     ]
 
 
-def _preview_records(records: list[object], file_format: str, path: Path) -> Preview:
+def _preview_records(
+    records: list[object], file_format: str, path: Path, whole_file: bool
+) -> Preview:
     if not records:
         return Preview(error=f"{path.name} has no records.")
     if not all(isinstance(record, dict) for record in records):
@@ -246,7 +308,7 @@ def _preview_records(records: list[object], file_format: str, path: Path) -> Pre
         for record in records
         if isinstance(record, dict)
     ]
-    return _build(header, rows, file_format)
+    return _build(header, rows, file_format, whole_file)
 
 
 def _cell(value: object) -> str:
@@ -258,7 +320,10 @@ def _cell(value: object) -> str:
 
 
 def _build(
-    header: list[str], records: list[dict[str, str]], file_format: str
+    header: list[str],
+    records: list[dict[str, str]],
+    file_format: str,
+    whole_file: bool,
 ) -> Preview:
     columns = [
         _column(name, [record.get(name, "") for record in records]) for name in header
@@ -267,7 +332,11 @@ def _build(
         [record.get(name, "") for name in header] for record in records[:PREVIEW_ROWS]
     ]
     return Preview(
-        columns=columns, rows=rows, sampled_rows=len(records), file_format=file_format
+        columns=columns,
+        rows=rows,
+        sampled_rows=len(records),
+        whole_file=whole_file,
+        file_format=file_format,
     )
 
 

@@ -29,8 +29,8 @@ from tests.ui.helpers import (
 )
 
 SUMMARY = (
-    "CSV, 31 columns; the first 8 of 200 rows read for this preview, with the "
-    "types guessed from them:"
+    "CSV, 31 columns. The first 8 rows, with the types guessed from the first "
+    "200 rows of the file:"
 )
 
 
@@ -87,18 +87,18 @@ async def test_preview_columns_table(
         (
             "flights.tsv",
             "carrier\tdelay\tdistance\nAA\t12\t1.5\nUA\t-3\t2.25\n",
-            "TSV, 3 columns; the first 2 of 2 rows read",
+            "TSV, 3 columns. All 2 rows of the file",
         ),
         (
             "houses.csv",
             "city;price;sold\nLyon;1.5;yes\nNice;2;no\nOslo;3.25;yes\n",
-            "CSV (semicolons), 3 columns; the first 3 of 3 rows read",
+            "CSV (semicolons), 3 columns. All 3 rows of the file",
         ),
         (
             "people.jsonl",
             '{"age": 31, "vip": true, "city": "Oslo"}\n'
             '{"age": 45, "vip": false, "city": "Lima"}\n',
-            "JSON lines, 3 columns; the first 2 of 2 rows read",
+            "JSON lines, 3 columns. All 2 rows of the file",
         ),
     ],
 )
@@ -141,6 +141,32 @@ async def test_preview_hidden_without_file(
 
         assert not screen.query_one("#preview").display
         assert screen.query_one("#schema", SchemaEditor).row_count == 0
+
+
+async def test_ragged_csv_blocked(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5,6,7\n", encoding="utf-8")
+    async with open_form(platform.url, config_dir, path) as (pilot, _):
+        assert field_error(pilot, "dataset") == (
+            "ragged.csv is not valid CSV: line 3 has 4 fields, but the header has "
+            "3. Quote the fields that contain the delimiter, or remove the extra "
+            "fields."
+        )
+
+
+async def test_short_csv_row_noted(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("a,b,c\n1,2\n4,5,6\n", encoding="utf-8")
+    async with open_form(platform.url, config_dir, path) as (pilot, _):
+        assert field_error(pilot, "dataset") is None
+        assert field_note(pilot, "dataset") == (
+            "Line 2 of short.csv has 2 fields, but the header has 3: the server "
+            "reads the missing fields as missing values."
+        )
 
 
 async def test_parquet_file_accepted(

@@ -14,6 +14,7 @@ from plexe_tui.ui.preview import (
     Column,
     guess_type,
     preview_file,
+    preview_summary,
 )
 from plexe_tui.ui.schema_model import (
     ROLE_EXCLUDED,
@@ -178,6 +179,61 @@ def test_preview_parquet_not_read(tmp_path: Path) -> None:
     assert preview.error is None
     assert preview.file_format == "Parquet"
     assert preview.columns == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (1, "CSV, 1 column. The file's only row, with the types guessed from it:"),
+        (
+            3,
+            "CSV, 1 column. All 3 rows of the file, with the types guessed from them:",
+        ),
+        (
+            SAMPLE_ROWS,
+            f"CSV, 1 column. The first {PREVIEW_ROWS} rows, with the types guessed "
+            f"from all {SAMPLE_ROWS} rows of the file:",
+        ),
+        (
+            SAMPLE_ROWS + 1,
+            f"CSV, 1 column. The first {PREVIEW_ROWS} rows, with the types guessed "
+            f"from the first {SAMPLE_ROWS} rows of the file:",
+        ),
+    ],
+)
+def test_preview_summary_counts(tmp_path: Path, rows: int, expected: str) -> None:
+    text = "size\n" + "".join(f"{i}\n" for i in range(rows))
+    preview = preview_file(write_file(tmp_path, "sizes.csv", text))
+
+    assert preview_summary(preview) == expected
+
+
+def test_preview_ragged_row_rejected(tmp_path: Path) -> None:
+    text = "a,b,c\n1,2,3\n\n4,5,6,7\n"
+    preview = preview_file(write_file(tmp_path, "ragged.csv", text))
+
+    assert preview.error is not None
+    assert preview.error.startswith(
+        "ragged.csv is not valid CSV: line 4 has 4 fields, but the header has 3."
+    )
+
+
+def test_preview_short_row_warned(tmp_path: Path) -> None:
+    preview = preview_file(write_file(tmp_path, "short.csv", "a,b\n1,2\n3\n"))
+
+    assert preview.error is None
+    assert preview.warning == (
+        "Line 3 of short.csv has 1 field, but the header has 2: the server reads "
+        "the missing fields as missing values."
+    )
+
+
+def test_preview_quoted_delimiter_not_ragged(tmp_path: Path) -> None:
+    text = 'city,price\n"Lyon, France",2\n'
+    preview = preview_file(write_file(tmp_path, "cities.csv", text))
+
+    assert preview.error is None
+    assert preview.warning is None
 
 
 def test_preview_missing_words(tmp_path: Path) -> None:

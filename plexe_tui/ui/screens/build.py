@@ -442,6 +442,7 @@ class BuildScreen(Screen[None]):
         self.show_note("model_name", self.name_note())
         self.show_note("metric", self.metric_note())
         self.show_note("goal", self.target_note())
+        self.show_note("dataset", self.preview.warning if self.preview else None)
 
     def name_note(self) -> str | None:
         name = self.query_one("#model_name", Input).value.strip()
