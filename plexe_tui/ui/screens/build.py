@@ -39,7 +39,8 @@ from plexe_tui.ui.form_rules import (
     CheckedForm,
     FormValues,
     check_form,
-    describe_changes,
+    dataset_unknown,
+    describe_resubmit,
     parse_schema,
     read_dataset,
     suggest_name,
@@ -527,11 +528,8 @@ class BuildScreen(Screen[None]):
     def update_changes(self) -> None:
         if self.source is None:
             return
-        lines = describe_changes(self.original, self.values())
-        text = (
-            "Changes from the original build:\n  " + "\n  ".join(lines)
-            if lines
-            else "No changes: the same request runs again as a new version."
+        text = describe_resubmit(
+            self.original, self.values(), dataset_unknown=dataset_unknown(self.source)
         )
         self.query_one("#changes", Static).update(text)
 
