@@ -17,7 +17,7 @@ from textual.widgets import DataTable, DirectoryTree, Label, Static
 
 from plexe_tui.api import UploadInfo
 from plexe_tui.ui.form_rules import DATA_SUFFIXES
-from plexe_tui.ui.format import relative_time
+from plexe_tui.ui.format import relative_time, size_text
 
 
 class DataFileTree(DirectoryTree):
@@ -115,13 +115,10 @@ class UploadPickerScreen(PickerScreen[str]):
         table.add_column("Status", key="status")
         table.add_column("Created", key="created")
         for upload in self.uploads:
-            size = (
-                "" if upload.size_bytes is None else f"{upload.size_bytes / 1e6:.1f} MB"
-            )
             table.add_row(
                 Text(upload.upload_id),
                 Text(upload.filename or ""),
-                Text(size),
+                Text(size_text(upload.size_bytes)),
                 Text(upload.status or ""),
                 Text(relative_time(upload.created_at, self.now)),
                 key=upload.upload_id,
