@@ -479,6 +479,18 @@ async def test_form_buttons_show_labels(
         assert "Cancel" in widget_text(cancel)
 
 
+async def test_goal_text_aligned_with_fields(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_form(pilot)
+        goal = screen.query_one("#goal", TextArea)
+        name = screen.query_one("#model_name", Input)
+
+        assert goal.content_region.x == name.content_region.x
+
+
 async def test_cancel_button_returns(platform: FakePlatform, config_dir: Path) -> None:
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
