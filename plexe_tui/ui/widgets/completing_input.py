@@ -17,8 +17,7 @@ class CompletingInput(Input):
             "Complete",
             id="complete",
             show=False,
-            tooltip="Take the completion shown in grey; without one, go to the "
-            "next field",
+            tooltip="Take the grey completion, or go to the next field",
         ),
     ]
 
