@@ -21,15 +21,16 @@ log = logging.getLogger(__name__)
 
 
 class EarlyKeyFilter:
-    """Records when the screen in front became ready, to drop keys older than that."""
+    """The time the screen in front became ready, used to drop keys pressed earlier."""
 
     def __init__(self) -> None:
         self._screen: Screen[Any] | None = None
         self._ready_at: float | None = None
-        """When `_screen` had run its mount handlers, in Textual's event clock."""
+        """When `_screen` finished its mount handlers, in Textual's event clock, or
+        None before that."""
 
     def watch(self, app: App[Any]) -> None:
-        """Follow the app's screen changes; call it once the app runs."""
+        """Follow the app's screen changes. Call it once the app is running."""
         app.screen_change_signal.subscribe(app, self._screen_changed, immediate=True)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
@@ -45,7 +46,7 @@ class EarlyKeyFilter:
             self._ready_at = get_time()
 
     def is_early(self, event: events.Event, app: App[Any]) -> bool:
-        """Whether `event` is a key or paste from before the screen in front was ready.
+        """Return whether `event` is a key or paste from before the screen was ready.
 
         A screen the filter has not seen change to, such as the first one
         before `watch`, lets every key through.

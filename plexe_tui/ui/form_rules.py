@@ -253,8 +253,8 @@ def describe_resubmit(
 ) -> str:
     """Return the resubmit form's summary of what differs from the original build.
 
-    `dataset_unknown` says that the original build's dataset is not recorded, so
-    an empty Dataset field does not repeat the original request.
+    `dataset_unknown` is true when the original build's dataset is not recorded,
+    so an empty Dataset field does not repeat the original request.
     """
     lines = describe_changes(original, current)
     text = (
@@ -272,7 +272,7 @@ def describe_resubmit(
 
 
 def dataset_unknown(job: Job) -> bool:
-    """Whether a job's dataset is not recorded: a build found in a server's list."""
+    """Return whether a job's dataset is unknown, as for a build found in a list."""
     return job.origin == ORIGIN_LISTED and not (job.dataset or job.upload_id)
 
 

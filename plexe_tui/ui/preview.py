@@ -22,8 +22,8 @@ SAMPLE_ROWS = 200
 SAMPLE_BYTES = 1024 * 1024
 ENCODINGS = ("utf-8-sig", "latin-1")
 DELIMITERS = ",;\t|"
-# The format of a file comes from its suffix, as the local engine reads it; a
-# file with another suffix is JSON when its text starts with '[' or '{'.
+# The format of a file comes from its suffix, as in the local engine. A file
+# with another suffix is JSON when its text starts with '[' or '{'.
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
 JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -172,8 +172,8 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
         )
     if not body:
         return Preview(error=f"{path.name} has a header but no rows.")
-    # NOTE: only the sampled rows are checked; the server reports a ragged row
-    # further down the file when it reads the file.
+    # NOTE: only the sampled rows are checked, so a ragged row further down the
+    # file is first reported by the server.
     longer = _first_row(numbered_body, lambda row: len(row) > len(header))
     if longer is not None:
         line, row = longer
@@ -220,7 +220,7 @@ def detect_delimiter(header_line: str) -> str:
 
 
 def _looks_like_json_lines(text: str) -> bool:
-    """Whether the text is JSON lines: a whole object on the first line, then more.
+    """Return whether the text is JSON lines: an object on its first line, then more.
 
     This is the local engine's rule, so a `.json` file of JSON lines is read
     as the engine reads it.
@@ -275,7 +275,7 @@ def _records_of(document: dict[str, object]) -> list[object]:
     """Return the records of a JSON object: one record, or one per row of columns.
 
     An object whose values are all arrays is a table by column, as pandas
-    writes it with `orient="list"`; any other object is a single record.
+    writes it with `orient="list"`. Any other object is a single record.
     """
     columns = list(document.values())
     if not all(isinstance(column, list) for column in columns):

@@ -2,7 +2,7 @@
 
 A server error describes the request as it was sent. Once the user changes what
 the error was about, the form stops showing it, so that an old error never
-stands beside values the server has not seen.
+appears beside values the server has not seen.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ def fields_behind(field_id: str) -> frozenset[str]:
 class Rejection:
     """The form's values when the server rejected them, and its errors.
 
-    `message` is the status line's text about the rejection; `field_errors` maps
-    form field ids to the server's messages. An error that names no field of
-    the form is about the whole request.
+    `message` is the status line's text about the rejection, and `field_errors`
+    maps form field ids to the server's messages. An error that names no field
+    of the form is about the whole request.
     """
 
     sent: FormValues
@@ -53,7 +53,7 @@ class Rejection:
         }
 
     def still_applies(self, values: FormValues) -> bool:
-        """Whether the status line's message about the rejection still fits."""
+        """Return whether the status line's message about the rejection still fits."""
         if self.field_errors:
             return bool(self.errors_for(values))
         return not self.changed_fields(values)

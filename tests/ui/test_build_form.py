@@ -325,7 +325,7 @@ def reject_field(platform: FakePlatform, field: str, message: str) -> None:
 
 
 async def submit_rejected(pilot: Pilot[PlexeApp], dataset: Path) -> None:
-    """Fill a valid form, submit it, and wait for the server's answer."""
+    """Fill a valid form, submit it, and wait for the server's response."""
     await open_form(pilot)
     await fill_valid_form(pilot, dataset)
     await pilot.press("ctrl+s")

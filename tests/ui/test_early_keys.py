@@ -1,6 +1,6 @@
 """Pilot tests of keys pressed while a screen was still being built.
 
-A key created before the screen in front became ready stands for a key the
+A key created before the screen in front became ready represents a key the
 user pressed while the previous screen was still shown, and delivered late
 because the app was busy building the new one.
 """

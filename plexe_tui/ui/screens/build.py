@@ -123,7 +123,7 @@ class BuildScreen(Screen[None]):
         self.suggested_metric: str | None = None
         """The metric filled in for the target's task, until the user types one."""
         self.metric_edited = False
-        """Whether the user edited the Metric field; an empty one then means the
+        """Whether the user edited the Metric field. An empty field then means the
         server's default, so no suggestion fills it again."""
         self.submit_worker: Worker[None] | None = None
         self.draft_timer: Timer | None = None
@@ -213,7 +213,7 @@ class BuildScreen(Screen[None]):
             "provider": SuggestFromList(PROVIDERS, case_sensitive=False),
             "dataset": PathSuggester(),
         }.get(field_id)
-        # Fields with completions take them with tab, as the dataset hint says.
+        # Tab accepts the completion of these fields, as the dataset hint tells.
         field_class = Input if suggester is None else CompletingInput
         return field_class(
             id=field_id,

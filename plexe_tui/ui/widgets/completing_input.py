@@ -8,7 +8,7 @@ from textual.widgets import Input
 
 
 class CompletingInput(Input):
-    """An Input where tab accepts the shown completion; without one, tab moves on."""
+    """An Input where tab accepts the shown completion, or moves on when none shows."""
 
     BINDINGS = [
         Binding(
