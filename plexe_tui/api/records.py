@@ -262,7 +262,11 @@ def parse_upload(body: Any) -> UploadInfo | None:
         return None
     return UploadInfo(
         upload_id=upload_id,
-        filename=_text(body.get("filename")) or _text(body.get("name")),
+        # The local engine's `filename` is the name on its disk, with every
+        # character other than ASCII letters, digits, '.', '-' and '_' replaced.
+        filename=_text(body.get("original_filename"))
+        or _text(body.get("filename"))
+        or _text(body.get("name")),
         status=_text(body.get("status")),
         size_bytes=_whole(body.get("size_bytes") or body.get("size")),
         created_at=_text(body.get("created_at")),

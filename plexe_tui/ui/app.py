@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -28,6 +29,7 @@ from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
+from plexe_tui.ui.early_keys import EarlyKeyFilter
 from plexe_tui.ui.notifications import BuildNotifier, NotifySettings
 from plexe_tui.ui.poller import Poller, Scheduler
 from plexe_tui.ui.server_features import ServerFeatures
@@ -176,6 +178,8 @@ class PlexeApp(App[None]):
             ),
         )
         book.status_listeners.append(self.notifier.status_changed)
+        self.early_keys = EarlyKeyFilter()
+        """Drops keys pressed while a new screen was still being built."""
 
     @property
     def server_features(self) -> ServerFeatures:
@@ -200,12 +204,18 @@ class PlexeApp(App[None]):
         from plexe_tui.ui.user_settings import apply_user_settings
 
         apply_user_settings(self)
+        self.early_keys.watch(self)
         first = self.book.load_newest(FIRST_FRAME_JOBS)
         self.push_screen(JobsScreen())
         self.warn_about_jobs_file(first.warning)
         # The rest of the jobs and the engine come after the first frame, so
         # they never delay it.
         self.call_after_refresh(self._after_first_frame)
+
+    async def on_event(self, event: events.Event) -> None:
+        if self.early_keys.is_early(event, self):
+            return
+        await super().on_event(event)
 
     def warn_about_jobs_file(self, warning: str | None) -> None:
         """Show a problem with the jobs file, once per start."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from plexe_tui.api import BuildRequest
-from plexe_tui.store import Job
+from plexe_tui.store import ORIGIN_LISTED, Job
 
 MAX_NAME_LENGTH = 64
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -275,6 +275,41 @@ def describe_changes(original: FormValues, current: FormValues) -> list[str]:
         if before != after:
             lines.append(f"{label}: {_shown(before)} → {_shown(after)}")
     return lines
+
+
+def describe_resubmit(
+    original: FormValues,
+    current: FormValues,
+    *,
+    dataset_unknown: bool,
+    server_change: str | None = None,
+) -> str:
+    """Return the resubmit form's summary of what differs from the original build.
+
+    `dataset_unknown` is true when the original build's dataset is not recorded,
+    so an empty Dataset field does not repeat the original request.
+    `server_change`, when the build goes to another server, is the first line.
+    """
+    lines = describe_changes(original, current)
+    if server_change:
+        lines.insert(0, server_change)
+    text = (
+        "Changes from the original build:\n  " + "\n  ".join(lines)
+        if lines
+        else "No changes: the same request runs again as a new version."
+    )
+    if not dataset_unknown or current.dataset.strip():
+        return text
+    note = (
+        "This build was started outside this app, so its dataset is not known "
+        "here: enter one in Dataset, or the request goes without data."
+    )
+    return note if not lines else f"{text}\n{note}"
+
+
+def dataset_unknown(job: Job) -> bool:
+    """Return whether a job's dataset is unknown, as for a build found in a list."""
+    return job.origin == ORIGIN_LISTED and not (job.dataset or job.upload_id)
 
 
 def _shown(text: str, limit: int = 60) -> str:

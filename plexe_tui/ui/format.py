@@ -119,3 +119,17 @@ def duration_text(seconds: float | None) -> str:
         return f"{hours}h {minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours:02d}h"
+
+
+def size_text(size_bytes: int | None) -> str:
+    """Return a file size in decimal units: `512 B`, `4.2 kB`, `31.0 MB`, `1.5 GB`."""
+    if size_bytes is None:
+        return ""
+    if size_bytes < 1000:
+        return f"{size_bytes} B"
+    size = size_bytes / 1000
+    for unit in ("kB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,13 @@ SAMPLE_ROWS = 200
 SAMPLE_BYTES = 1024 * 1024
 ENCODINGS = ("utf-8-sig", "latin-1")
 DELIMITERS = ",;\t|"
+# The format of a file comes from its suffix, as in the local engine. A file
+# with another suffix is JSON when its text starts with '[' or '{'.
+CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
+JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+PARQUET_MAGIC = b"PAR1"
 
 # Type names of the API's schemas.
 INT, FLOAT, BOOL, STR = "int", "float", "bool", "str"
@@ -58,8 +66,12 @@ class Preview:
     rows: list[list[str]] = field(default_factory=list)
     """The first PREVIEW_ROWS rows, as text."""
     sampled_rows: int = 0
+    whole_file: bool = False
+    """Whether the sampled rows are every row of the file."""
     file_format: str = ""
     error: str | None = None
+    warning: str | None = None
+    """A problem the server accepts but the user should know about."""
 
     def column(self, name: str) -> Column | None:
         """Return the column with this name, if any."""
@@ -67,7 +79,10 @@ class Preview:
 
 
 def preview_file(path: Path) -> Preview:
-    """Read the start of a CSV, TSV, JSON or JSON-lines file."""
+    """Read the start of a CSV, TSV, JSON or JSON-lines file.
+
+    A Parquet file gets a preview with its format only.
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(SAMPLE_BYTES)
@@ -75,20 +90,56 @@ def preview_file(path: Path) -> Preview:
     except OSError as exc:
         return Preview(error=f"Cannot read {path}: {exc.strerror}.")
 
+    if path.suffix.lower() in PARQUET_SUFFIXES or head.startswith(PARQUET_MAGIC):
+        # NOTE: reading Parquet needs pyarrow, which the app does not depend
+        # on, so the server is the first to read the columns.
+        return Preview(file_format="Parquet")
     if b"\x00" in head[:4096]:
         return Preview(error=f"{path.name} is a binary file, not CSV or JSON text.")
     text = decode_text(head)
     if not text.strip():
         return Preview(error=f"{path.name} is empty.")
 
-    stripped = text.lstrip()
-    if path.suffix.lower() in (".jsonl", ".ndjson") or (
-        stripped.startswith("{") and path.suffix.lower() != ".json"
-    ):
-        return _preview_records(_json_lines(text, truncated), "JSON lines", path)
-    if stripped.startswith("[") or path.suffix.lower() == ".json":
-        return _preview_json(text, truncated, path)
-    return _preview_csv(text, truncated, path)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return _preview_csv(text, truncated, path)
+    is_json = path.suffix.lower() in JSON_SUFFIXES or text.lstrip()[:1] in ("[", "{")
+    if not is_json:
+        return _preview_csv(text, truncated, path)
+    if path.suffix.lower() in JSON_LINES_SUFFIXES or _looks_like_json_lines(text):
+        records, whole_file = _json_lines(text, truncated)
+        return _preview_records(records, "JSON lines", path, whole_file)
+    return _preview_json(text, truncated, path)
+
+
+def preview_summary(preview: Preview) -> str:
+    """Return the line shown above the preview's rows."""
+    if not preview.columns:
+        return (
+            f"{preview.file_format}: the form shows no preview of this format; "
+            "the server reads the columns when the build starts."
+        )
+    columns = _count(len(preview.columns), "column")
+    if preview.whole_file and len(preview.rows) == preview.sampled_rows:
+        rows = (
+            "The file's only row, with the types guessed from it:"
+            if preview.sampled_rows == 1
+            else f"All {preview.sampled_rows} rows of the file, with the types "
+            "guessed from them:"
+        )
+        return f"{preview.file_format}, {columns}. {rows}"
+    sample = (
+        f"all {_count(preview.sampled_rows, 'row')} of the file"
+        if preview.whole_file
+        else f"the first {_count(preview.sampled_rows, 'row')} of the file"
+    )
+    return (
+        f"{preview.file_format}, {columns}. The first "
+        f"{_count(len(preview.rows), 'row')}, with the types guessed from {sample}:"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def decode_text(data: bytes) -> str:
@@ -107,10 +158,12 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
         lines = lines[:-1]  # The last line may be cut in the middle.
     sample = "\n".join(lines[: SAMPLE_ROWS + 1])
     delimiter = detect_delimiter(sample.split("\n", 1)[0])
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
-    if not rows:
+    numbered = _numbered_rows(sample, delimiter)
+    if not numbered:
         return Preview(error=f"{path.name} has no header row.")
-    header, body = rows[0], [row for row in rows[1:] if row]
+    header = numbered[0][1]
+    numbered_body = [(line, row) for line, row in numbered[1:] if row]
+    body = [row for _, row in numbered_body]
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         return Preview(
@@ -119,10 +172,43 @@ def _preview_csv(text: str, truncated: bool, path: Path) -> Preview:
         )
     if not body:
         return Preview(error=f"{path.name} has a header but no rows.")
+    # NOTE: only the sampled rows are checked, so a ragged row further down the
+    # file is first reported by the server.
+    longer = _first_row(numbered_body, lambda row: len(row) > len(header))
+    if longer is not None:
+        line, row = longer
+        return Preview(
+            error=f"{path.name} is not valid CSV: line {line} has "
+            f"{_count(len(row), 'field')}, but the header has {len(header)}. "
+            "Quote the fields that contain the delimiter, or remove the extra "
+            "fields."
+        )
 
     name = {",": "CSV", ";": "CSV (semicolons)", "\t": "TSV", "|": "CSV (pipes)"}
     records = [dict(zip(header, row, strict=False)) for row in body]
-    return _build(header, records, name.get(delimiter, "CSV"))
+    whole_file = not truncated and len(lines) <= SAMPLE_ROWS + 1
+    preview = _build(header, records, name.get(delimiter, "CSV"), whole_file)
+    shorter = _first_row(numbered_body, lambda row: len(row) < len(header))
+    if shorter is not None:
+        line, row = shorter
+        preview.warning = (
+            f"Line {line} of {path.name} has {_count(len(row), 'field')}, but the "
+            f"header has {len(header)}: the server reads the missing fields as "
+            "missing values."
+        )
+    return preview
+
+
+def _numbered_rows(sample: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """Return the rows of CSV text, each with the line number it ends on."""
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    return [(reader.line_num, row) for row in reader]
+
+
+def _first_row(
+    numbered: list[tuple[int, list[str]]], test: Callable[[list[str]], bool]
+) -> tuple[int, list[str]] | None:
+    return next(((line, row) for line, row in numbered if test(row)), None)
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -133,7 +219,23 @@ def detect_delimiter(header_line: str) -> str:
         return ","
 
 
-def _json_lines(text: str, truncated: bool) -> list[object]:
+def _looks_like_json_lines(text: str) -> bool:
+    """Return whether the text is JSON lines: an object on its first line, then more.
+
+    This is the local engine's rule, so a `.json` file of JSON lines is read
+    as the engine reads it.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _json_lines(text: str, truncated: bool) -> tuple[list[object], bool]:
+    """Return the sampled records, and whether they are every line of the file."""
     lines = [line for line in text.splitlines() if line.strip()]
     if truncated and lines:
         lines = lines[:-1]
@@ -143,7 +245,7 @@ def _json_lines(text: str, truncated: bool) -> list[object]:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             records.append(None)
-    return records
+    return records, not truncated and len(lines) <= SAMPLE_ROWS
 
 
 def _preview_json(text: str, truncated: bool, path: Path) -> Preview:
@@ -159,14 +261,39 @@ def _preview_json(text: str, truncated: bool, path: Path) -> Preview:
         return Preview(
             error=f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}."
         )
+    if isinstance(records, dict) and records:
+        records = _records_of(records)
     if not isinstance(records, list):
         return Preview(
-            error=f"{path.name} must hold an array of records, not a single value."
+            error=f"{path.name} must contain an array of records, not a single value."
         )
-    return _preview_records(records[:SAMPLE_ROWS], "JSON", path)
+    whole_file = len(records) <= SAMPLE_ROWS
+    return _preview_records(records[:SAMPLE_ROWS], "JSON", path, whole_file)
 
 
-def _preview_records(records: list[object], file_format: str, path: Path) -> Preview:
+def _records_of(document: dict[str, object]) -> list[object]:
+    """Return the records of a JSON object: one record, or one per row of columns.
+
+    An object whose values are all arrays is a table by column, as pandas
+    writes it with `orient="list"`. Any other object is a single record.
+    """
+    columns = list(document.values())
+    if not all(isinstance(column, list) for column in columns):
+        return [document]
+    rows = max(len(column) for column in columns if isinstance(column, list))
+    return [
+        {
+            name: column[index]
+            for name, column in document.items()
+            if isinstance(column, list) and index < len(column)
+        }
+        for index in range(rows)
+    ]
+
+
+def _preview_records(
+    records: list[object], file_format: str, path: Path, whole_file: bool
+) -> Preview:
     if not records:
         return Preview(error=f"{path.name} has no records.")
     if not all(isinstance(record, dict) for record in records):
@@ -181,7 +308,7 @@ def _preview_records(records: list[object], file_format: str, path: Path) -> Pre
         for record in records
         if isinstance(record, dict)
     ]
-    return _build(header, rows, file_format)
+    return _build(header, rows, file_format, whole_file)
 
 
 def _cell(value: object) -> str:
@@ -193,7 +320,10 @@ def _cell(value: object) -> str:
 
 
 def _build(
-    header: list[str], records: list[dict[str, str]], file_format: str
+    header: list[str],
+    records: list[dict[str, str]],
+    file_format: str,
+    whole_file: bool,
 ) -> Preview:
     columns = [
         _column(name, [record.get(name, "") for record in records]) for name in header
@@ -202,7 +332,11 @@ def _build(
         [record.get(name, "") for name in header] for record in records[:PREVIEW_ROWS]
     ]
     return Preview(
-        columns=columns, rows=rows, sampled_rows=len(records), file_format=file_format
+        columns=columns,
+        rows=rows,
+        sampled_rows=len(records),
+        whole_file=whole_file,
+        file_format=file_format,
     )
 
 

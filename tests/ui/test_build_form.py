@@ -13,9 +13,11 @@ from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
+from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
     TERMINAL_SIZE,
+    enter_value,
     field_error,
     job_table,
     make_app,
@@ -312,6 +314,100 @@ async def test_server_detail_error_shown(
         assert field_error(pilot, "goal") is None
 
 
+def reject_field(platform: FakePlatform, field: str, message: str) -> None:
+    """Make the fake platform reject the build of `cancer` with a field error."""
+    platform.respond(
+        "POST",
+        "/models/cancer",
+        status=422,
+        json={"error": {"code": "invalid", "message": message, "field": field}},
+    )
+
+
+async def submit_rejected(pilot: Pilot[PlexeApp], dataset: Path) -> None:
+    """Fill a valid form, submit it, and wait for the server's response."""
+    await open_form(pilot)
+    await fill_valid_form(pilot, dataset)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def test_server_error_gone_after_dataset_change(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("size,target\n1,0\n2,1\n", encoding="utf-8")
+    reject_field(platform, "input_schema", "No column is left to predict from.")
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await submit_rejected(pilot, dataset_file)
+        assert field_error(pilot, "input_schema") is not None
+
+        await enter_value(pilot, "dataset", str(other))
+
+        assert field_error(pilot, "input_schema") is None
+        assert static_text(pilot, "#submit-status") == ""
+
+
+async def test_server_error_gone_after_table_edit(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    reject_field(platform, "goal", "The goal names no column of the dataset.")
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await submit_rejected(pilot, dataset_file)
+        assert field_error(pilot, "goal") is not None
+
+        editor = pilot.app.screen.query_one("#schema", SchemaEditor)
+        editor.focus()
+        await pilot.press("x")
+
+        assert field_error(pilot, "goal") is None
+        assert static_text(pilot, "#submit-status") == ""
+
+
+async def test_server_name_error_kept_after_goal_change(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    message = "The name cancer is reserved; choose another."
+    reject_field(platform, "model_name", message)
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await submit_rejected(pilot, dataset_file)
+        await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
+
+        assert field_error(pilot, "model_name") == message
+        assert static_text(pilot, "#submit-status") == (
+            "The server rejected the build; see the field in red."
+        )
+
+        await enter_value(pilot, "model_name", "cancer-2")
+
+        assert field_error(pilot, "model_name") is None
+        assert static_text(pilot, "#submit-status") == ""
+
+
+async def test_server_request_error_gone_after_edit(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    platform.respond(
+        "POST",
+        "/models/cancer",
+        status=400,
+        json={"error": {"code": "invalid", "message": "The request is invalid."}},
+    )
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await submit_rejected(pilot, dataset_file)
+        assert static_text(pilot, "#submit-status").startswith(
+            "The build was not started:"
+        )
+
+        await enter_value(pilot, "max_iterations", "6")
+
+        assert static_text(pilot, "#submit-status") == ""
+
+
 async def test_server_error_keeps_values(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
@@ -381,6 +477,18 @@ async def test_form_buttons_show_labels(
 
         assert "Submit" in widget_text(submit)
         assert "Cancel" in widget_text(cancel)
+
+
+async def test_goal_text_aligned_with_fields(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_form(pilot)
+        goal = screen.query_one("#goal", TextArea)
+        name = screen.query_one("#model_name", Input)
+
+        assert goal.content_region.x == name.content_region.x
 
 
 async def test_cancel_button_returns(platform: FakePlatform, config_dir: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from plexe_tui.samples import SAMPLE_GOAL, SAMPLE_NAME
 from plexe_tui.ui.screens.build import BuildScreen
@@ -16,18 +16,21 @@ from tests.ui.helpers import (
     enter_value,
     field_error,
     field_note,
+    focus_field,
     form_values,
     make_app,
     open_form,
+    open_new_form,
     row_cells,
     settle,
     shown_content,
+    wait_until,
     widget_text,
 )
 
 SUMMARY = (
-    "CSV, 31 columns; the first 8 of 200 rows read for this preview, with the "
-    "types guessed from them:"
+    "CSV, 31 columns. The first 8 rows, with the types guessed from the first "
+    "200 rows of the file:"
 )
 
 
@@ -84,18 +87,18 @@ async def test_preview_columns_table(
         (
             "flights.tsv",
             "carrier\tdelay\tdistance\nAA\t12\t1.5\nUA\t-3\t2.25\n",
-            "TSV, 3 columns; the first 2 of 2 rows read",
+            "TSV, 3 columns. All 2 rows of the file",
         ),
         (
             "houses.csv",
             "city;price;sold\nLyon;1.5;yes\nNice;2;no\nOslo;3.25;yes\n",
-            "CSV (semicolons), 3 columns; the first 3 of 3 rows read",
+            "CSV (semicolons), 3 columns. All 3 rows of the file",
         ),
         (
             "people.jsonl",
             '{"age": 31, "vip": true, "city": "Oslo"}\n'
             '{"age": 45, "vip": false, "city": "Lima"}\n',
-            "JSON lines, 3 columns; the first 2 of 2 rows read",
+            "JSON lines, 3 columns. All 2 rows of the file",
         ),
     ],
 )
@@ -140,6 +143,46 @@ async def test_preview_hidden_without_file(
         assert screen.query_one("#schema", SchemaEditor).row_count == 0
 
 
+async def test_ragged_csv_blocked(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5,6,7\n", encoding="utf-8")
+    async with open_form(platform.url, config_dir, path) as (pilot, _):
+        assert field_error(pilot, "dataset") == (
+            "ragged.csv is not valid CSV: line 3 has 4 fields, but the header has "
+            "3. Quote the fields that contain the delimiter, or remove the extra "
+            "fields."
+        )
+
+
+async def test_short_csv_row_noted(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("a,b,c\n1,2\n4,5,6\n", encoding="utf-8")
+    async with open_form(platform.url, config_dir, path) as (pilot, _):
+        assert field_error(pilot, "dataset") is None
+        assert field_note(pilot, "dataset") == (
+            "Line 2 of short.csv has 2 fields, but the header has 3: the server "
+            "reads the missing fields as missing values."
+        )
+
+
+async def test_parquet_file_accepted(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "table.parquet"
+    path.write_bytes(b"PAR1\x15\x04\x15\x10\x00\x00PAR1")
+    async with open_form(platform.url, config_dir, path) as (pilot, screen):
+        summary = shown_content(pilot, "#preview-summary") or ""
+
+        assert field_error(pilot, "dataset") is None
+        assert summary.startswith("Parquet: the form shows no preview")
+        assert not screen.query_one("#preview-rows", DataTable).display
+        assert not screen.query_one("#schema", SchemaEditor).display
+
+
 async def test_sample_prefills_form(platform: FakePlatform, config_dir: Path) -> None:
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
@@ -155,5 +198,57 @@ async def test_sample_prefills_form(platform: FakePlatform, config_dir: Path) ->
         assert values["model_name"] == SAMPLE_NAME
         assert screen.query_one("#schema", SchemaEditor).row_count == 31
         assert field_note(pilot, "goal") == (
-            "The goal names the column diagnosis: it will be the target."
+            "The goal names the column diagnosis: the server will probably predict "
+            "it. Press t on its row in the columns table to be sure."
         )
+
+
+async def test_tab_completes_dataset_path(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    (folder / "churn.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    typed = str(folder / "chu")
+
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_new_form(pilot)
+        await focus_field(pilot, "#dataset")
+        dataset = pilot.app.screen.query_one("#dataset", Input)
+        dataset.value = typed[:-1]
+        dataset.cursor_position = len(dataset.value)
+        await pilot.press(typed[-1])
+        await wait_until(
+            pilot, lambda: "churn.csv" in widget_text(dataset), "the completion"
+        )
+        await pilot.press("tab")
+
+        assert dataset.value == str(folder / "churn.csv")
+        assert pilot.app.focused is dataset
+
+
+async def test_tab_completes_metric(platform: FakePlatform, config_dir: Path) -> None:
+    async with open_form(platform.url, config_dir) as (pilot, screen):
+        metric = screen.query_one("#metric", Input)
+        metric.focus()
+        await pilot.press("r", "o")
+        await wait_until(
+            pilot, lambda: "roc_auc" in widget_text(metric), "the completion"
+        )
+        await pilot.press("tab")
+
+        assert metric.value == "roc_auc"
+        assert pilot.app.focused is metric
+
+
+async def test_tab_without_completion_moves_on(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    async with open_form(platform.url, config_dir) as (pilot, screen):
+        dataset = screen.query_one("#dataset", Input)
+        dataset.focus()
+        await pilot.press("u", "p", "l", "tab")
+
+        assert dataset.value == "upl"
+        assert pilot.app.focused is not dataset

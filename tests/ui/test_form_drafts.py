@@ -238,6 +238,27 @@ async def test_changes_none_when_unchanged(
         )
 
 
+async def test_changes_external_dataset_unknown(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    external = job_table(
+        "churn", "1", platform.url, status="completed", origin="listed"
+    )
+    write_jobs(config_dir, [external])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_resubmit(pilot)
+        shown = shown_content(pilot, "#changes")
+        await enter_value(pilot, "dataset", "upl-9")
+        entered = shown_content(pilot, "#changes")
+
+    assert shown == (
+        "This build was started outside this app, so its dataset is not known "
+        "here: enter one in Dataset, or the request goes without data."
+    )
+    assert entered == "Changes from the original build:\n  Dataset: (empty) → 'upl-9'"
+
+
 async def test_resubmit_links_parent_and_child(
     platform: FakePlatform, config_dir: Path
 ) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from plexe_tui.api import PlexeClient
+from plexe_tui.ui.format import size_text
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.pickers import (
     DataFileTree,
     FilePickerScreen,
     UploadPickerScreen,
 )
+from tests.engine.engine_harness import EngineProcess
 from tests.fake_platform import FAKE_API_KEY, FakePlatform
 from tests.ui.helpers import (
     enter_value,
@@ -24,6 +27,7 @@ from tests.ui.helpers import (
     settle,
     shown_content,
     submit_status,
+    wait_for_screen,
     wait_until,
 )
 
@@ -151,7 +155,7 @@ async def test_upload_list_picks_upload(
         assert row_cells(table, "upl-1")[:4] == [
             "upl-1",
             "churn.csv",
-            "0.0 MB",
+            "22 B",
             "complete",
         ]
         assert row_cells(table, "upl-2")[1] == "prices.jsonl"
@@ -161,6 +165,40 @@ async def test_upload_list_picks_upload(
 
         assert isinstance(pilot.app.screen, BuildScreen)
         assert form_values(pilot)["dataset"] == "upl-2"
+
+
+async def test_upload_list_original_name(
+    model_engine: EngineProcess, config_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "unicode_ñ_数据_🚀.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    upload_id = model_engine.upload(path)
+    async with open_form(model_engine.base_url, config_dir, api_key=None) as (
+        pilot,
+        _,
+    ):
+        await pilot.press("ctrl+l")
+        await wait_for_screen(pilot, UploadPickerScreen)
+        table = pilot.app.screen.query_one("#upload-table", DataTable)
+
+        assert row_cells(table, upload_id)[1:3] == ["unicode_ñ_数据_🚀.csv", "8 B"]
+
+
+@pytest.mark.parametrize(
+    ("size_bytes", "expected"),
+    [
+        (None, ""),
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (4_200, "4.2 kB"),
+        (31_000_000, "31.0 MB"),
+        (1_500_000_000, "1.5 GB"),
+        (2_000_000_000_000, "2000.0 GB"),
+    ],
+)
+def test_size_text(size_bytes: int | None, expected: str) -> None:
+    assert size_text(size_bytes) == expected
 
 
 async def test_upload_list_empty_status(

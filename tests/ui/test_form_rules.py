@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from plexe_tui.ui.form_rules import (
     read_dataset,
     values_from_job,
 )
+from plexe_tui.ui.rejection import Rejection
 
 VALID = FormValues(model_name="churn", goal="predict the churn")
 
@@ -127,3 +129,39 @@ def test_values_from_job_missing_file() -> None:
     assert values.output_schema == '{"churned": "bool"}'
     assert values.max_iterations == "4"
     assert values.metric == ""
+
+
+def test_rejection_data_error_follows_dataset() -> None:
+    sent = FormValues(model_name="churn", goal="predict the churn", dataset="a.csv")
+    rejection = Rejection(sent, "rejected", {"goal": "No such column."})
+    edited = dataclasses.replace(sent, dataset="b.csv")
+
+    assert rejection.errors_for(sent) == {"goal": "No such column."}
+    assert rejection.errors_for(edited) == {}
+    assert not rejection.still_applies(edited)
+
+
+def test_rejection_name_error_ignores_goal() -> None:
+    sent = FormValues(model_name="churn", goal="predict the churn")
+    rejection = Rejection(sent, "rejected", {"model_name": "Taken."})
+    edited = dataclasses.replace(sent, goal="predict the churn rate")
+
+    assert rejection.errors_for(edited) == {"model_name": "Taken."}
+    assert rejection.still_applies(edited)
+
+
+def test_rejection_without_field_ends_on_any_edit() -> None:
+    sent = FormValues(model_name="churn", goal="predict the churn")
+    rejection = Rejection(sent, "The build was not started: invalid.")
+
+    assert rejection.still_applies(sent)
+    assert not rejection.still_applies(dataclasses.replace(sent, provider="x/y"))
+
+
+def test_rejection_ends_on_another_server() -> None:
+    sent = FormValues(model_name="churn", goal="predict the churn", server="local")
+    rejection = Rejection(sent, "rejected", {"model_name": "Taken."})
+    elsewhere = dataclasses.replace(sent, server="http://127.0.0.1:8765")
+
+    assert rejection.errors_for(elsewhere) == {}
+    assert not rejection.still_applies(elsewhere)

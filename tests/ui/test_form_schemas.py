@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 from tests.fake_platform import FakePlatform
@@ -201,9 +202,10 @@ async def test_goal_note_names_target(
         editor = screen.query_one("#schema", SchemaEditor)
 
         assert field_note(pilot, "goal") == (
-            "The goal names the column diagnosis: it will be the target."
+            "The goal names the column diagnosis: the server will probably predict "
+            "it. Press t on its row in the columns table to be sure."
         )
-        assert role_of(editor, "diagnosis") == "feature (the goal names it: target?)"
+        assert role_of(editor, "diagnosis") == "target? (named in the goal)"
 
 
 async def test_goal_note_no_match(
@@ -276,3 +278,32 @@ async def test_typed_metric_kept(
 
         assert form_values(pilot)["metric"] == "accuracy"
         assert field_note(pilot, "metric") is None
+
+
+async def test_metric_typed_after_clearing(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
+        await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
+        assert form_values(pilot)["metric"] == "roc_auc"
+
+        pilot.app.screen.query_one("#metric", Input).focus()
+        await pilot.press("end", "ctrl+u")
+
+        assert form_values(pilot)["metric"] == ""
+
+        await pilot.press("m", "a", "e")
+
+        assert form_values(pilot)["metric"] == "mae"
+        assert field_note(pilot, "metric") is None
+
+
+async def test_cleared_metric_stays_empty(
+    platform: FakePlatform, config_dir: Path, dataset_file: Path
+) -> None:
+    async with open_form(platform.url, config_dir, dataset_file) as (pilot, _):
+        await enter_value(pilot, "goal", "Predict the diagnosis of each tumour")
+        await enter_value(pilot, "metric", "")
+        await enter_value(pilot, "goal", "Estimate the mean area of each tumour")
+
+        assert form_values(pilot)["metric"] == ""

@@ -14,6 +14,7 @@ from plexe_tui.ui.preview import (
     Column,
     guess_type,
     preview_file,
+    preview_summary,
 )
 from plexe_tui.ui.schema_model import (
     ROLE_EXCLUDED,
@@ -121,6 +122,120 @@ def test_preview_json_array(tmp_path: Path) -> None:
     assert y_column.missing == 1
 
 
+def test_preview_json_object_of_columns(tmp_path: Path) -> None:
+    text = '{"x": [1.5, 2], "y": ["a", "b"]}'
+    preview = preview_file(write_file(tmp_path, "columns.json", text))
+
+    assert preview.error is None
+    assert [c.name for c in preview.columns] == ["x", "y"]
+    assert preview.rows == [["1.5", "a"], ["2", "b"]]
+
+
+def test_preview_json_single_record(tmp_path: Path) -> None:
+    preview = preview_file(write_file(tmp_path, "one.json", '{"a": 1, "b": "x"}'))
+
+    assert preview.error is None
+    assert preview.rows == [["1", "x"]]
+
+
+def test_preview_json_lines_in_json_file(tmp_path: Path) -> None:
+    text = '{"age": 31}\n{"age": 45}\n'
+    preview = preview_file(write_file(tmp_path, "people.json", text))
+
+    assert preview.file_format == "JSON lines"
+    assert preview.rows == [["31"], ["45"]]
+
+
+def test_csv_header_starting_with_bracket(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i * 2},{i % 2}\n" for i in range(20))
+    path = write_file(tmp_path, "measurements.csv", "[id],size,target\n" + rows)
+
+    preview = preview_file(path)
+
+    assert preview.error is None
+    assert [column.name for column in preview.columns] == ["[id]", "size", "target"]
+
+
+def test_csv_header_starting_with_brace(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i % 2}\n" for i in range(20))
+    path = write_file(tmp_path, "templated.csv", "{name},target\n" + rows)
+
+    preview = preview_file(path)
+
+    assert preview.error is None
+    assert [column.name for column in preview.columns] == ["{name}", "target"]
+
+
+def test_preview_unknown_suffix_json(tmp_path: Path) -> None:
+    preview = preview_file(write_file(tmp_path, "export.data", '[{"a": 1}]'))
+
+    assert preview.file_format == "JSON"
+
+
+def test_preview_parquet_not_read(tmp_path: Path) -> None:
+    content = b"PAR1\x15\x04\x15\x10\x00\x00PAR1"
+    preview = preview_file(write_file(tmp_path, "table.parquet", content))
+
+    assert preview.error is None
+    assert preview.file_format == "Parquet"
+    assert preview.columns == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (1, "CSV, 1 column. The file's only row, with the types guessed from it:"),
+        (
+            3,
+            "CSV, 1 column. All 3 rows of the file, with the types guessed from them:",
+        ),
+        (
+            SAMPLE_ROWS,
+            f"CSV, 1 column. The first {PREVIEW_ROWS} rows, with the types guessed "
+            f"from all {SAMPLE_ROWS} rows of the file:",
+        ),
+        (
+            SAMPLE_ROWS + 1,
+            f"CSV, 1 column. The first {PREVIEW_ROWS} rows, with the types guessed "
+            f"from the first {SAMPLE_ROWS} rows of the file:",
+        ),
+    ],
+)
+def test_preview_summary_counts(tmp_path: Path, rows: int, expected: str) -> None:
+    text = "size\n" + "".join(f"{i}\n" for i in range(rows))
+    preview = preview_file(write_file(tmp_path, "sizes.csv", text))
+
+    assert preview_summary(preview) == expected
+
+
+def test_preview_ragged_row_rejected(tmp_path: Path) -> None:
+    text = "a,b,c\n1,2,3\n\n4,5,6,7\n"
+    preview = preview_file(write_file(tmp_path, "ragged.csv", text))
+
+    assert preview.error is not None
+    assert preview.error.startswith(
+        "ragged.csv is not valid CSV: line 4 has 4 fields, but the header has 3."
+    )
+
+
+def test_preview_short_row_warned(tmp_path: Path) -> None:
+    preview = preview_file(write_file(tmp_path, "short.csv", "a,b\n1,2\n3\n"))
+
+    assert preview.error is None
+    assert preview.warning == (
+        "Line 3 of short.csv has 1 field, but the header has 2: the server reads "
+        "the missing fields as missing values."
+    )
+
+
+def test_preview_quoted_delimiter_not_ragged(tmp_path: Path) -> None:
+    text = 'city,price\n"Lyon, France",2\n'
+    preview = preview_file(write_file(tmp_path, "cities.csv", text))
+
+    assert preview.error is None
+    assert preview.warning is None
+
+
 def test_preview_missing_words(tmp_path: Path) -> None:
     text = "score\n1\nNA\n?\n\n3\nnull\n"
     preview = preview_file(write_file(tmp_path, "scores.csv", text))
@@ -168,9 +283,9 @@ def test_preview_large_file_reads_start(tmp_path: Path) -> None:
             "Rename them so each column has its own name.",
         ),
         (
-            "one.json",
-            b'{"a": 1}',
-            "one.json must hold an array of records, not a single value.",
+            "number.json",
+            b"5",
+            "number.json must contain an array of records, not a single value.",
         ),
         (
             "broken.json",

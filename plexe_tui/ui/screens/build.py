@@ -43,7 +43,8 @@ from plexe_tui.ui.form_rules import (
     FormValues,
     check_form,
     check_upload_server,
-    describe_changes,
+    dataset_unknown,
+    describe_resubmit,
     gone_dataset_file,
     parse_schema,
     read_dataset,
@@ -51,7 +52,8 @@ from plexe_tui.ui.form_rules import (
     values_from_job,
 )
 from plexe_tui.ui.path_suggester import PathSuggester
-from plexe_tui.ui.preview import Preview, preview_file
+from plexe_tui.ui.preview import Preview, preview_file, preview_summary
+from plexe_tui.ui.rejection import Rejection
 from plexe_tui.ui.schema_model import (
     DEFAULT_METRICS,
     SchemaModel,
@@ -64,6 +66,7 @@ from plexe_tui.ui.server_choice import (
     submit_note,
 )
 from plexe_tui.ui.submission import Submission
+from plexe_tui.ui.widgets.completing_input import CompletingInput
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 
 if TYPE_CHECKING:
@@ -135,13 +138,18 @@ class BuildScreen(Screen[None]):
         """The model name suggested from the dataset's file name, if any."""
         self.suggested_metric: str | None = None
         """The metric filled in for the target's task, until the user types one."""
+        self.metric_edited = False
+        """Whether the user edited the Metric field. An empty field then means the
+        server's default, so no suggestion fills it again."""
         self.submit_worker: Worker[None] | None = None
         self.draft_timer: Timer | None = None
         self.sent = False
         self.current = FormValues()
         """The fields as last read, kept for saving a draft after unmount."""
-        self.server_errors: dict[str, str] = {}
-        """Field problems the server reported, shown until the field changes."""
+        self.submitted = FormValues()
+        """The fields as they were when the user last pressed Submit."""
+        self.rejection: Rejection | None = None
+        """The server's errors about the last request, until the form changes."""
         self.options: list[ServerOption] = []
         """The servers the Server field offers, set when the form is composed."""
         self.upload_servers: dict[str, str] = {}
@@ -270,7 +278,9 @@ class BuildScreen(Screen[None]):
             "provider": SuggestFromList(PROVIDERS, case_sensitive=False),
             "dataset": PathSuggester(),
         }.get(field_id)
-        return Input(
+        # Tab accepts the completion of these fields, as the dataset hint tells.
+        field_class = Input if suggester is None else CompletingInput
+        return field_class(
             id=field_id,
             suggester=suggester,
             type="integer" if field_id == "max_iterations" else "text",
@@ -364,8 +374,9 @@ class BuildScreen(Screen[None]):
             describe_server,
             str(self.gone_source_file) if self.gone_source_file else None,
         )
+        server_errors = self.server_errors()
         for field_id in FIELD_LABELS:
-            message = result.errors.get(field_id) or self.server_errors.get(field_id)
+            message = result.errors.get(field_id) or server_errors.get(field_id)
             if field_id == "dataset" and message is None and preview_error:
                 message = preview_error
             if field_id not in self.touched:
@@ -377,6 +388,22 @@ class BuildScreen(Screen[None]):
         valid = result.form is not None and preview_error is None and not elsewhere
         self.query_one("#submit", Button).disabled = not valid or self.busy
         return result.form if valid else None
+
+    def server_errors(self) -> dict[str, str]:
+        """Return the server's errors that still fit the form, forgetting the rest.
+
+        The status line's message about them goes too, unless another replaced it.
+        """
+        if self.rejection is None:
+            return {}
+        values = self.values()
+        if self.rejection.still_applies(values):
+            return self.rejection.errors_for(values)
+        status = self.query_one("#submit-status", Static)
+        if str(status.content) == self.rejection.message:
+            self.set_status("")
+        self.rejection = None
+        return {}
 
     @property
     def busy(self) -> bool:
@@ -408,7 +435,8 @@ class BuildScreen(Screen[None]):
     def input_changed(self, event: Input.Changed) -> None:
         field_id = event.input.id or ""
         self.touched.add(field_id)
-        self.server_errors.pop(field_id, None)
+        if field_id == "metric":
+            self.metric_edited = True
         if field_id in ("input_schema", "output_schema"):
             self.schemas_typed()
         self.schedule_draft()
@@ -423,7 +451,6 @@ class BuildScreen(Screen[None]):
     @on(TextArea.Changed, "#goal")
     def goal_changed(self) -> None:
         self.touched.add("goal")
-        self.server_errors.pop("goal", None)
         self.schedule_draft()
         self.refresh_form()
 
@@ -474,12 +501,9 @@ class BuildScreen(Screen[None]):
             self.set_field("model_name", self.suggested_name)
 
     def show_preview(self, preview: Preview) -> None:
-        summary = (
-            f"{preview.file_format}, {len(preview.columns)} columns; the first "
-            f"{len(preview.rows)} of {preview.sampled_rows} rows read for this "
-            "preview, with the types guessed from them:"
-        )
-        self.query_one("#preview-summary", Static).update(summary)
+        self.query_one("#preview-summary", Static).update(preview_summary(preview))
+        for part in self.query_one("#preview").children:
+            part.display = part.id == "preview-summary" or bool(preview.columns)
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
         for column in preview.columns:
@@ -519,6 +543,7 @@ class BuildScreen(Screen[None]):
         self.show_note("model_name", self.name_note())
         self.show_note("metric", self.metric_note())
         self.show_note("goal", self.target_note())
+        self.show_note("dataset", self.preview.warning if self.preview else None)
 
     def name_note(self) -> str | None:
         name = self.query_one("#model_name", Input).value.strip()
@@ -556,7 +581,10 @@ class BuildScreen(Screen[None]):
         if editor.model.target:
             return f"Target: {editor.model.target} (chosen in the columns table)."
         if target:
-            return f"The goal names the column {target}: it will be the target."
+            return (
+                f"The goal names the column {target}: the server will probably "
+                "predict it. Press t on its row in the columns table to be sure."
+            )
         return (
             "The goal names none of the dataset's columns: name one, or press t "
             "on a row of the columns table."
@@ -573,7 +601,7 @@ class BuildScreen(Screen[None]):
         A resubmitted build keeps its own metric, so the changes list shows only
         what the user changed.
         """
-        if self.source is not None:
+        if self.source is not None or self.metric_edited:
             return
         current = self.query_one("#metric", Input).value.strip()
         if current and current != self.suggested_metric:
@@ -587,7 +615,8 @@ class BuildScreen(Screen[None]):
     def metric_note(self) -> str | None:
         metric = self.query_one("#metric", Input).value.strip()
         task = self.target_task()
-        if metric and metric == self.suggested_metric and task:
+        suggested = metric == self.suggested_metric and not self.metric_edited
+        if metric and suggested and task:
             return f"Chosen for a {task} target; type another to change it."
         if metric or task is None or not self.target_is_local:
             return None
@@ -600,14 +629,15 @@ class BuildScreen(Screen[None]):
         if self.source is None:
             return
         values = self.values()
-        lines = describe_changes(self.original, values)
+        server_change = None
         if values.server != self.original.server:
             before = describe_server(self.original.server)
-            lines.insert(0, f"Server: {before} → {describe_server(values.server)}")
-        text = (
-            "Changes from the original build:\n  " + "\n  ".join(lines)
-            if lines
-            else "No changes: the same request runs again as a new version."
+            server_change = f"Server: {before} → {describe_server(values.server)}"
+        text = describe_resubmit(
+            self.original,
+            values,
+            dataset_unknown=dataset_unknown(self.source),
+            server_change=server_change,
         )
         self.query_one("#changes", Static).update(text)
 
@@ -642,6 +672,8 @@ class BuildScreen(Screen[None]):
         if form is None:
             self.show_invalid_fields()
             return
+        self.submitted = self.values()
+        self.rejection = None
         self.submit_worker = self.run_worker(
             self.send(form), name="submit", exit_on_error=False
         )
@@ -782,11 +814,14 @@ class BuildScreen(Screen[None]):
         field_id = SERVER_FIELDS.get(exc.field or "")
         if field_id is not None:
             self.touched.add(field_id)
-            self.server_errors[field_id] = exc.message
             self.show_error(field_id, exc.message)
-            self.set_status("The server rejected the build; see the field in red.")
+            message = "The server rejected the build; see the field in red."
+            errors = {field_id: exc.message}
         else:
-            self.set_status(f"The build was not started: {exc.message}")
+            message = f"The build was not started: {exc.message}"
+            errors = {}
+        self.rejection = Rejection(self.submitted, message, errors)
+        self.set_status(message)
 
     def set_status(self, text: str) -> None:
         self.query_one("#submit-status", Static).update(text)

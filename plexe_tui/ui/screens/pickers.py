@@ -19,7 +19,7 @@ from textual.widgets.tree import TreeNode
 
 from plexe_tui.api import UploadInfo
 from plexe_tui.ui.form_rules import DATA_SUFFIXES
-from plexe_tui.ui.format import relative_time
+from plexe_tui.ui.format import relative_time, size_text
 
 
 def folder_label(path: Path) -> str:
@@ -140,13 +140,10 @@ class UploadPickerScreen(PickerScreen[str]):
         table.add_column("Status", key="status")
         table.add_column("Created", key="created")
         for upload in self.uploads:
-            size = (
-                "" if upload.size_bytes is None else f"{upload.size_bytes / 1e6:.1f} MB"
-            )
             table.add_row(
                 Text(upload.upload_id),
                 Text(upload.filename or ""),
-                Text(size),
+                Text(size_text(upload.size_bytes)),
                 Text(upload.status or ""),
                 Text(relative_time(upload.created_at, self.now)),
                 key=upload.upload_id,

@@ -46,7 +46,8 @@ class SchemaEditor(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.model = SchemaModel()
         self.suggested_target: str | None = None
-        """The column the goal names, shown while no target is chosen."""
+        """The column the goal names, shown as the likely target until one is chosen.
+        The server applies its own rule to the goal, so this is a guess."""
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -73,7 +74,7 @@ class SchemaEditor(DataTable[Text]):
         elif role == ROLE_EXCLUDED:
             role_text = Text("left out", style="dim strike")
         elif self.model.target is None and name == self.suggested_target:
-            role_text = Text("feature (the goal names it: target?)", style="italic")
+            role_text = Text("target? (named in the goal)", style="italic")
         else:
             role_text = Text("feature")
         return Text(name), Text(self.model.types.get(name, "")), role_text
