@@ -69,6 +69,10 @@ class BuildStatus:
     updated_at: str | None = None
 
 
+LIST_PAGE_LIMIT = 100
+"""The most models one page of `GET /models` is asked for."""
+
+
 @dataclass(frozen=True)
 class ModelPage:
     """One page of `GET /models`."""
