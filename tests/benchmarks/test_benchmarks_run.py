@@ -80,6 +80,15 @@ def test_job_list_script_runs() -> None:
 
 
 @pytest.mark.slow
+def test_polling_script_runs() -> None:
+    output = run_script("tests.benchmarks.polling", "--minutes", "1", "--builds", "10")
+
+    assert "| list |" in output
+    assert "| no list |" in output
+    assert "the next request came" in output
+
+
+@pytest.mark.slow
 def test_upload_script_runs() -> None:
     output = run_script("tests.benchmarks.upload", "--rounds", "1", "--size", "200000")
 
