@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plexe_tui.ui.app import FIRST_FRAME_JOBS
+from plexe_tui.ui.screens.jobs import JobsScreen
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
     TERMINAL_SIZE,
@@ -50,6 +51,24 @@ async def test_all_jobs_after_first_frame(
         assert len(app.book) == count
         assert len(rows) == count
         assert next(iter(rows)) == f"job-{count - 1:04d}:1@{platform.url}"
+
+
+async def test_rows_prepared_after_full_load(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    # Jobs read after the first frame get their filter rows in the
+    # background too, or the first keystroke of a filter prepares them all.
+    count = FIRST_FRAME_JOBS + EXTRA_JOBS
+    write_jobs(config_dir, many_jobs(platform.url, count))
+
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await wait_until(pilot, lambda: app.book.complete, "the whole jobs file")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, JobsScreen)
+
+        assert screen.jobs.prepared_count == count
 
 
 async def test_save_before_full_load_keeps_jobs(
