@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from plexe_tui.ui.app import FIRST_FRAME_JOBS
@@ -69,6 +70,28 @@ async def test_rows_prepared_after_full_load(
         assert isinstance(screen, JobsScreen)
 
         assert screen.jobs.prepared_count == count
+
+
+async def test_history_rows_left_out_of_collections(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    # A full garbage collection walks every object not frozen, on the UI's
+    # thread; the rows of a long history live as long as their jobs. The
+    # rows of this many take several steps to prepare.
+    count = 2000
+    write_jobs(config_dir, many_jobs(platform.url, count))
+
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await wait_until(pilot, lambda: app.book.complete, "the whole jobs file")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, JobsScreen)
+        rows = {id(screen.jobs.row(key)) for key in screen.jobs.order}
+        collected = [item for item in gc.get_objects() if id(item) in rows]
+
+        assert len(rows) == count
+        assert collected == []
 
 
 async def test_save_before_full_load_keeps_jobs(

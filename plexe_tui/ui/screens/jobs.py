@@ -172,6 +172,7 @@ class JobsScreen(Screen[None]):
     async def prepare_rows(self) -> None:
         while self.jobs.prepare(PREPARE_STEP_ROWS):
             await asyncio.sleep(0)
+        self.plexe.history_rows_prepared()
 
     # Showing jobs
 
