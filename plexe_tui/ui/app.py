@@ -358,11 +358,10 @@ class PlexeApp(App[None]):
 
     def take_jobs_from_disk(self, jobs: list[Job]) -> None:
         """Show jobs another app instance saved, without saving again for them."""
-        if not jobs:
+        keys = self.book.take_from_disk(jobs)
+        if not keys:
             return
-        for job in jobs:
-            self.book.add(job)
-        self.jobs_changed.publish({job.key for job in jobs})
+        self.jobs_changed.publish(keys)
         self.servers.follow_active()
 
     def request_save(self) -> None:

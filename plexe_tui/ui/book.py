@@ -128,6 +128,22 @@ class JobBook:
         self._jobs[job.key] = job
         self._copies.pop(job.key, None)
 
+    def take_from_disk(self, jobs: list[Job]) -> set[str]:
+        """Add the jobs another writer saved that are news here; return their keys.
+
+        A save returns the jobs it found newer in the file than in its
+        snapshot, but the book may have read the same jobs since: the full
+        load after the first frame runs beside the first saves. A job replaces
+        the book's only when the book lacks it or has an earlier `updated_at`.
+        """
+        taken = set()
+        for job in jobs:
+            current = self._jobs.get(job.key)
+            if current is None or _is_later(job.updated_at, current.updated_at):
+                self.add(job)
+                taken.add(job.key)
+        return taken
+
     def remove(self, key: str) -> Job | None:
         """Forget a job: drop it here and from the jobs file at the next save."""
         self.missing.discard(key)
@@ -259,3 +275,11 @@ def _later(current: str, candidate: str) -> str:
     if before is not None and after is not None and after < before:
         return current
     return candidate
+
+
+def _is_later(first: str, second: str) -> bool:
+    """Return whether ISO time `first` is after `second`; False if either is invalid."""
+    first_time, second_time = parse_time(first), parse_time(second)
+    if first_time is None or second_time is None:
+        return False
+    return first_time > second_time

@@ -94,6 +94,31 @@ async def test_history_rows_left_out_of_collections(
         assert collected == []
 
 
+async def test_save_returning_loaded_jobs_ignored(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    # A save that started before the full load merges with the file and
+    # returns every job the first frame lacked, which the load read since.
+    write_jobs(config_dir, many_jobs(platform.url, 3))
+
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        published: list[set[str]] = []
+        app.jobs_changed.subscribe(app.screen, published.append)
+        known = app.book.ordered()
+        newer = known[0].copy()
+        newer.status = "failed"
+        newer.updated_at = "2025-03-14T12:30:00+00:00"
+
+        app.take_jobs_from_disk([job.copy() for job in known[1:]] + [newer])
+        await settle(pilot)
+
+        assert published == [{newer.key}]
+        assert app.book.get(newer.key) is newer
+        assert all(app.book.get(job.key) is job for job in known[1:])
+
+
 async def test_save_before_full_load_keeps_jobs(
     platform: FakePlatform, config_dir: Path
 ) -> None:
