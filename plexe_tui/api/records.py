@@ -70,7 +70,7 @@ class BuildStatus:
 
 
 LIST_PAGE_LIMIT = 100
-"""The most models one page of `GET /models` is asked for."""
+"""The maximum number of models requested in one page of `GET /models`."""
 
 
 @dataclass(frozen=True)

@@ -129,20 +129,21 @@ class JobBook:
         self._copies.pop(job.key, None)
 
     def take_from_disk(self, jobs: list[Job]) -> set[str]:
-        """Add the jobs another writer saved that are news here; return their keys.
+        """Add the jobs from a save that the book lacks or has an older copy of.
 
         A save returns the jobs it found newer in the file than in its
-        snapshot, but the book may have read the same jobs since: the full
-        load after the first frame runs beside the first saves. A job replaces
-        the book's only when the book lacks it or has an earlier `updated_at`.
+        snapshot, but the book may have read the same jobs since, because the
+        full load after the first frame runs beside the first saves. A job
+        replaces the book's only when its `updated_at` is later. Return the
+        keys of the jobs added or replaced.
         """
-        taken = set()
+        added = set()
         for job in jobs:
             current = self._jobs.get(job.key)
             if current is None or _is_later(job.updated_at, current.updated_at):
                 self.add(job)
-                taken.add(job.key)
-        return taken
+                added.add(job.key)
+        return added
 
     def remove(self, key: str) -> Job | None:
         """Forget a job: drop it here and from the jobs file at the next save."""

@@ -1,6 +1,6 @@
 """A probe of the event loop's stalls: a task that sleeps 1 ms at a time.
 
-The loop runs no callback while one holds it, so a wake-up comes as late as
+The loop runs no other callback while one runs, so a wake-up comes as late as
 the stall that overlapped it. A 1 ms sleep finds a stall within about 1 ms,
 where a 10 ms interval timer could miss up to 10 ms of it. Full garbage
 collections are recorded beside the wake-ups, because one stops every thread.

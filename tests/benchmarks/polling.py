@@ -8,7 +8,7 @@ at which each request arrived. For each case it prints the requests a minute
 at steady state, after a minute of warm-up, against the target of 12:
 
 - list: the server serves `GET /models`, so one list a round covers every build;
-- no list: the server answers 405 to it, so the app sends per-build status calls;
+- no list: the server returns 405 for it, so the app sends per-build status calls;
 - Retry-After: the list case, where one poll gets 429 with `Retry-After: 40`.
 
 In each case, FINISHED_BUILDS builds finish after the warm-up. Requests that
@@ -191,7 +191,7 @@ def report(timeline: Timeline, minutes: int) -> None:
 
 def retry_gap(timeline: Timeline) -> tuple[float, float] | None:
     """Return (second of the 429, seconds until the next request), if one came."""
-    # The 429 is queued after the warm-up, so it answers the first list
+    # The 429 is queued after the warm-up, so it is the response to the first list
     # request sent after it.
     lists = [second for second, r in timeline.measured() if r.path == "/models"]
     if len(lists) < 2:

@@ -75,9 +75,9 @@ async def test_rows_prepared_after_full_load(
 async def test_history_rows_left_out_of_collections(
     platform: FakePlatform, config_dir: Path
 ) -> None:
-    # A full garbage collection walks every object not frozen, on the UI's
-    # thread; the rows of a long history live as long as their jobs. The
-    # rows of this many take several steps to prepare.
+    # A full garbage collection walks every object that is not frozen, on
+    # the UI's thread, and the rows of a long history live as long as their
+    # jobs. The rows of this many jobs take several steps to prepare.
     count = 2000
     write_jobs(config_dir, many_jobs(platform.url, count))
 
