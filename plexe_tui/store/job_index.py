@@ -14,6 +14,7 @@ Layout: a header line `{"format": 1, "inode": ..., "size": ..., "mtime_ns":
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -71,6 +72,24 @@ class JobIndex:
         if len(tables) != header["count"]:
             return None
         return tables
+
+    def read_head(self, stamp: FileStamp, count: int) -> tuple[list[Any], int] | None:
+        """Return the first `count` tables and the number of all of them.
+
+        Return None unless the index copies the file with `stamp`. Only the
+        lines returned are parsed.
+        """
+        try:
+            with self.path.open("r", encoding="utf-8") as handle:
+                header = json.loads(handle.readline())
+                if not _header_matches(header, stamp):
+                    return None
+                tables = [json.loads(line) for line in itertools.islice(handle, count)]
+        except (OSError, ValueError):
+            return None
+        if len(tables) < min(count, header["count"]):
+            return None
+        return tables, header["count"]
 
     def write(self, stamp: FileStamp, tables: list[Any]) -> None:
         """Store `tables` as the copy of the file with `stamp`.
