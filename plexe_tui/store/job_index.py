@@ -74,7 +74,7 @@ class JobIndex:
         return tables
 
     def read_head(self, stamp: FileStamp, count: int) -> tuple[list[Any], int] | None:
-        """Return the first `count` tables and the number of all of them.
+        """Return the first `count` tables and the total number of tables.
 
         Return None unless the index copies the file with `stamp`. Only the
         lines returned are parsed.
