@@ -13,6 +13,7 @@ import httpx
 from plexe_tui import __version__
 from plexe_tui.api import errors
 from plexe_tui.api.records import (
+    LIST_PAGE_LIMIT,
     BuildRef,
     BuildRequest,
     BuildStatus,
@@ -37,7 +38,6 @@ UPLOAD_CHUNK_BYTES = 1024 * 1024
 # The wait allowed grows with the file, assuming 5 MiB/s at least.
 CONFIRM_BASE_SECONDS = 15.0
 CONFIRM_BYTES_PER_SECOND = 5 * 1024 * 1024
-LIST_PAGE_LIMIT = 100
 # Seconds. A longer Retry-After (or "inf") is capped, so a wrong header cannot
 # stop polling for good.
 MAX_RETRY_AFTER = 3600.0

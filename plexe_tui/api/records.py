@@ -69,6 +69,10 @@ class BuildStatus:
     updated_at: str | None = None
 
 
+LIST_PAGE_LIMIT = 100
+"""The maximum number of models requested in one page of `GET /models`."""
+
+
 @dataclass(frozen=True)
 class ModelPage:
     """One page of `GET /models`."""

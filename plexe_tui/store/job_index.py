@@ -15,6 +15,7 @@ table, in file order. `forgotten` copies the file's table of forgotten jobs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -82,6 +83,24 @@ class JobIndex:
         if len(tables) != header["count"]:
             return None
         return IndexCopy(tables, header.get("forgotten", {}))
+
+    def read_head(self, stamp: FileStamp, count: int) -> tuple[list[Any], int] | None:
+        """Return the first `count` tables and the total number of tables.
+
+        Return None unless the index copies the file with `stamp`. Only the
+        lines returned are parsed.
+        """
+        try:
+            with self.path.open("r", encoding="utf-8") as handle:
+                header = json.loads(handle.readline())
+                if not _header_matches(header, stamp):
+                    return None
+                tables = [json.loads(line) for line in itertools.islice(handle, count)]
+        except (OSError, ValueError):
+            return None
+        if len(tables) < min(count, header["count"]):
+            return None
+        return tables, header["count"]
 
     def write(self, stamp: FileStamp, tables: list[Any], forgotten: Any = None) -> None:
         """Store `tables` as the copy of the file with `stamp`.

@@ -169,6 +169,7 @@ class PlexeApp(App[None]):
         """One connection and poll loop per server with active jobs."""
         self._save_pending = False
         self._saving = False
+        self._rows_frozen = False
         self.notifier = BuildNotifier(
             self,
             settings.notify
@@ -246,6 +247,18 @@ class PlexeApp(App[None]):
         # After the refresh, so that the rows of these jobs exist by then.
         self.call_after_refresh(freeze_startup_objects)
         self.warn_about_jobs_file(result.warning)
+
+    def history_rows_prepared(self) -> None:
+        """Freeze the objects made for the whole history, once it is read.
+
+        The job list prepares the rows of the history after the first frame,
+        and the first save copies every job. Both live as long as their jobs
+        do, so they are left out of later full collections like the startup
+        objects.
+        """
+        if self.book.complete and not self._rows_frozen:
+            self._rows_frozen = True
+            freeze_startup_objects()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Offer every action of the screen and the app, then Textual's own."""
@@ -369,11 +382,10 @@ class PlexeApp(App[None]):
 
     def take_jobs_from_disk(self, jobs: list[Job]) -> None:
         """Show jobs another app instance saved, without saving again for them."""
-        if not jobs:
+        keys = self.book.take_from_disk(jobs)
+        if not keys:
             return
-        for job in jobs:
-            self.book.add(job)
-        self.jobs_changed.publish({job.key for job in jobs})
+        self.jobs_changed.publish(keys)
         self.servers.follow_active()
 
     def take_forgotten_from_disk(self) -> None:

@@ -158,6 +158,23 @@ class JobBook:
         self._jobs[job.key] = job
         self._copies.pop(job.key, None)
 
+    def take_from_disk(self, jobs: list[Job]) -> set[str]:
+        """Add the jobs from a save that the book lacks or has an older copy of.
+
+        A save returns the jobs it found newer in the file than in its
+        snapshot, but the book may have read the same jobs since, because the
+        full load after the first frame runs beside the first saves. A job
+        replaces the book's only when its `updated_at` is later. Return the
+        keys of the jobs added or replaced.
+        """
+        added = set()
+        for job in jobs:
+            current = self._jobs.get(job.key)
+            if current is None or _is_later(job.updated_at, current.updated_at):
+                self.add(job)
+                added.add(job.key)
+        return added
+
     def remove(self, key: str) -> Job | None:
         """Forget a job: drop it here and from the jobs file at the next save."""
         self.missing.discard(key)
@@ -312,3 +329,11 @@ def _later(current: str, candidate: str) -> str:
     if before is not None and after is not None and after < before:
         return current
     return candidate
+
+
+def _is_later(first: str, second: str) -> bool:
+    """Return whether ISO time `first` is after `second`; False if either is invalid."""
+    first_time, second_time = parse_time(first), parse_time(second)
+    if first_time is None or second_time is None:
+        return False
+    return first_time > second_time

@@ -292,7 +292,11 @@ class JobList:
         self._measure_word_columns(self._jobs.values())
 
     def update(self, jobs: Iterable[Job]) -> None:
-        """Take new or changed jobs; `recompute` then places them."""
+        """Take new or changed jobs; `recompute` then places them.
+
+        Their rows are queued for `prepare` again, because a new version of a
+        job needs a new row.
+        """
         self._version += 1
         changed = []
         for job in jobs:
@@ -308,6 +312,7 @@ class JobList:
                 self._server_counts[job.server] += 1
             self._jobs[key] = job
             self._rows.pop(key, None)
+            self._unprepared.append(key)
             changed.append(job)
         self._measure_word_columns(changed)
 
@@ -323,13 +328,22 @@ class JobList:
             self._rows.pop(key, None)
 
     def prepare(self, count: int) -> int:
-        """Prepare up to `count` rows not yet prepared; return how many remain."""
+        """Prepare up to `count` rows not yet prepared; return how many remain queued.
+
+        The queue may still name jobs whose rows were prepared on use since, or
+        that were removed, so the count is an upper bound.
+        """
         while count > 0 and self._unprepared:
             key = self._unprepared.pop()
             if key in self._jobs and key not in self._rows:
                 self._row(key)
                 count -= 1
         return len(self._unprepared)
+
+    @property
+    def prepared_count(self) -> int:
+        """How many jobs have a prepared row."""
+        return len(self._rows)
 
     def row(self, key: str) -> Row | None:
         """Return the prepared row of a job, preparing it now if needed."""

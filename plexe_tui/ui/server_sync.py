@@ -15,16 +15,21 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from plexe_tui.api import ApiError, BuildState, BuildStatus, ModelPage, PlexeClient
-from plexe_tui.api.client import LIST_PAGE_LIMIT
+from plexe_tui.api import ApiError, BuildState, BuildStatus, ModelPage
 from plexe_tui.api.errors import (
     AuthError,
     InvalidRequestError,
     NotFoundError,
     ProtocolError,
 )
+from plexe_tui.api.records import LIST_PAGE_LIMIT
 from plexe_tui.store import Job, job_key
+
+if TYPE_CHECKING:
+    # The client's module imports httpx, which the first frame does without.
+    from plexe_tui.api import PlexeClient
 
 log = logging.getLogger(__name__)
 

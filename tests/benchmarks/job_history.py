@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from plexe_tui.store import Job, JobStore
+from plexe_tui.store.jobs import DEFAULT_MAX_JOBS
 
 STATUSES = ("completed", "completed", "completed", "failed", "cancelled")
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -36,8 +37,14 @@ def newest_name(count: int) -> str:
 
 
 def write_history(path: Path, count: int) -> None:
-    """Write a jobs file of `count` jobs with the app's own store."""
-    JobStore(path).save(make_jobs(count))
+    """Write a jobs file of `count` jobs with the app's own store.
+
+    The store's limit is raised to `count`, because a store with its default
+    limit (DEFAULT_MAX_JOBS, 1,000) saves only the newest 1,000 jobs. The
+    app reads such a longer file in full, and keeps to its limit only when it
+    saves.
+    """
+    JobStore(path, max_jobs=max(count, DEFAULT_MAX_JOBS)).save(make_jobs(count))
 
 
 def _make_job(index: int, server: str) -> Job:

@@ -27,7 +27,6 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
@@ -36,73 +35,19 @@ from plexe_tui.store import JobStore, utc_now
 from plexe_tui.store.job_index import INDEX_FILE_NAME
 from plexe_tui.ui.app import AppSettings, create_app
 from tests.benchmarks.job_history import make_jobs
+from tests.benchmarks.loop_probe import PROBE_SLEEP, Probe
 from tests.benchmarks.machine import describe_machine, load_average, median
-from tests.fake_platform import FakePlatform
+from tests.fake_platform import FAKE_API_KEY, FakePlatform
 
 LOAD_TARGET_MS = {1000: 80.0}
 SAVE_TARGET_MS = {1000: 40.0}
 STALL_TARGET_MS = 16.0
-PROBE_SLEEP = 0.001
 SAVES = 20
 # Seconds between saves in the stall run, longer than one save takes.
 SAVE_SPACING = 0.2
 SAVE_WAIT = 10.0
 MAX_REPEATS = 200
 POLL_INTERVAL = 3600.0
-
-
-@dataclass
-class Probe:
-    """Wake-ups of a task that sleeps PROBE_SLEEP at a time: (start, lateness).
-
-    It also records the full garbage collections (generation 2) as (start,
-    seconds), because one of them stops every thread of the process.
-    """
-
-    lateness: list[tuple[float, float]] = field(default_factory=list)
-    collections: list[tuple[float, float]] = field(default_factory=list)
-    running: bool = True
-    save_windows: list[tuple[float, float]] = field(default_factory=list)
-    idle_windows: list[tuple[float, float]] = field(default_factory=list)
-    _collection_start: float = 0.0
-
-    def on_collection(self, phase: str, info: dict[str, int]) -> None:
-        """Record generation 2 collections; a callback for gc.callbacks."""
-        if info["generation"] != 2:
-            return
-        now = time.perf_counter()
-        if phase == "start":
-            self._collection_start = now
-        else:
-            start = self._collection_start
-            self.collections.append((start, now - start))
-
-    async def run(self) -> None:
-        """Sleep in a loop and record how late each wake-up came."""
-        while self.running:
-            before = time.perf_counter()
-            await asyncio.sleep(PROBE_SLEEP)
-            after = time.perf_counter()
-            self.lateness.append((before, after - before - PROBE_SLEEP))
-
-    def latest(self, windows: list[tuple[float, float]]) -> float:
-        """Return the maximum lateness of wake-ups that overlap any window."""
-        return max(_overlapping(self.lateness, windows), default=0.0)
-
-    def full_collections(self, windows: list[tuple[float, float]]) -> list[float]:
-        """Return the seconds of each full collection that overlaps any window."""
-        return _overlapping(self.collections, windows)
-
-
-def _overlapping(
-    spans: list[tuple[float, float]], windows: list[tuple[float, float]]
-) -> list[float]:
-    """Return the lengths of the (start, length) spans that overlap any window."""
-    return [
-        length
-        for start, length in spans
-        if any(start < end and start + length > begin for begin, end in windows)
-    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -238,7 +183,9 @@ def _print_stalls(probe: Probe, size: int, quiet_screen: bool, saves: int) -> No
     print(
         f"\nEvent loop, {kind}, during {saves} saves of {size} jobs: latest "
         f"wake-up {saving * 1000:.1f} ms late (target <= {STALL_TARGET_MS:.0f} ms, "
-        f"{met}); idle for as long: {idle * 1000:.1f} ms late. Full garbage "
+        f"{met}), loop thread's CPU in one sleep at most "
+        f"{probe.busiest(probe.save_windows) * 1000:.1f} ms; idle for as long: "
+        f"{idle * 1000:.1f} ms late. Full garbage "
         f"collections during the saves: {len(collections)}, longest {longest:.1f} ms"
     )
 
@@ -255,7 +202,7 @@ async def _probe_app(
     """
     settings = AppSettings(
         base_url=url,
-        api_key=None,
+        api_key=FAKE_API_KEY,
         config_dir=config_dir,
         poll_interval=POLL_INTERVAL,
     )

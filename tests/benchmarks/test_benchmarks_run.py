@@ -63,6 +63,32 @@ def test_jobs_file_script_runs() -> None:
 
 
 @pytest.mark.slow
+def test_job_list_script_runs() -> None:
+    output = run_script(
+        "tests.benchmarks.job_list",
+        "--jobs",
+        "120",
+        "--idle-seconds",
+        "1",
+        "--polls",
+        "2",
+    )
+
+    assert "filter keystroke:" in output
+    assert "event loop, idle:" in output
+    assert "during 2 polls of 50 changed jobs" in output
+
+
+@pytest.mark.slow
+def test_polling_script_runs() -> None:
+    output = run_script("tests.benchmarks.polling", "--minutes", "1", "--builds", "10")
+
+    assert "| list |" in output
+    assert "| no list |" in output
+    assert "the next request came" in output
+
+
+@pytest.mark.slow
 def test_upload_script_runs() -> None:
     output = run_script("tests.benchmarks.upload", "--rounds", "1", "--size", "200000")
 

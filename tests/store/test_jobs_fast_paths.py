@@ -226,6 +226,22 @@ def test_newest_reads_head(store: JobStore) -> None:
     assert head.complete is False
 
 
+def test_newest_reads_current_index(store: JobStore, jobs_path: Path) -> None:
+    store.save([make_job(n) for n in range(10)])
+    index_path = jobs_path.with_name(INDEX_FILE_NAME)
+    header, first, *rest = index_path.read_text("utf-8").splitlines()
+    table = json.loads(first)
+    table["goal"] = "read from the index"
+    lines = [header, json.dumps(table), *rest]
+    index_path.write_text("\n".join(lines) + "\n", "utf-8")
+
+    head = JobStore(jobs_path).load_newest(3)
+
+    assert names(head.jobs) == ["job-0009", "job-0008", "job-0007"]
+    assert head.jobs[0].goal == "read from the index"
+    assert head.complete is False
+
+
 def test_newest_small_file_complete(store: JobStore) -> None:
     store.save([make_job(n) for n in range(3)])
 

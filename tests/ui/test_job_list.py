@@ -182,6 +182,18 @@ def test_prepare_in_steps(jobs: JobList) -> None:
     assert fresh.prepare(4) == 0
 
 
+def test_prepare_covers_added_jobs(jobs: JobList) -> None:
+    jobs.prepare(len(jobs))
+    churn = jobs.get(f"churn:1@{SERVER}")
+    assert churn is not None
+    churn.status = "failed"
+
+    jobs.update([churn, job("fresh", "building", "11:59")])
+    jobs.prepare(len(jobs))
+
+    assert jobs.prepared_count == len(jobs)
+
+
 def test_cells_plain_text(jobs: JobList) -> None:
     theme = BUILTIN_THEMES["textual-dark"]
 
