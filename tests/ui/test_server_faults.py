@@ -124,6 +124,11 @@ async def test_failure_shown_then_recovered(
         status_during = job_status(pilot, key)
 
         await recover(pilot, platform, manual)
+        # The job's status changes before the poll that brought it ends, and
+        # the server line follows that end.
+        await wait_until(
+            pilot, lambda: "updated" in server_line(pilot), "the server line"
+        )
         after = server_line(pilot)
 
     assert "retrying in" in during
