@@ -54,7 +54,9 @@ class JobActions:
             self.screen.dismiss()
 
         self.app.push_screen(
-            ChoiceScreen(question, [("forget", "Forget"), ("cancel", "Keep")]),
+            ChoiceScreen(
+                question, [("forget", "Forget"), ("cancel", "Keep")], focus="cancel"
+            ),
             answered,
         )
 
@@ -76,7 +78,7 @@ class JobActions:
                     self.send_delete(job), name="delete", exclusive=True
                 )
 
-        self.app.push_screen(ChoiceScreen(question, choices), answered)
+        self.app.push_screen(ChoiceScreen(question, choices, focus="cancel"), answered)
 
     async def send_delete(self, job: Job) -> None:
         """Send the DELETE and apply its outcome."""

@@ -319,3 +319,33 @@ async def test_other_server_actions(platform: FakePlatform, config_dir: Path) ->
     assert command.startswith(f"curl -sS -X POST {other}/models/churn")
     assert '-H "x-api-key: $PLEXE_API_KEY"' in command
     assert platform.requests_to("GET", "/models/churn/4") == []
+
+
+# Enter on a question that loses something
+
+
+@pytest.mark.parametrize(
+    ("status", "key"),
+    [("completed", "d"), ("building", "d"), ("completed", "f")],
+)
+async def test_enter_keeps_the_job(
+    platform: FakePlatform, config_dir: Path, status: str, key: str
+) -> None:
+    """Enter right after `d` or `f` presses the safe choice, never the loss."""
+    write_jobs(config_dir, [churn_job(platform.url, status=status)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_first_job(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        focused = app.focused
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+
+    assert focused is not None
+    assert focused.id == "cancel"
+    assert isinstance(screen, DetailScreen)
+    assert app.book.get(f"churn:4@{platform.url}") is not None
+    assert platform.requests_to("DELETE", "/models/churn/4") == []

@@ -610,7 +610,7 @@ class BuildScreen(Screen[None]):
 
         question = "Leave this form? Keep it as a draft to finish later, or discard it."
         choices = [("keep", "Keep draft"), ("discard", "Discard"), ("cancel", "Stay")]
-        self.app.push_screen(ChoiceScreen(question, choices), self.leave)
+        self.app.push_screen(ChoiceScreen(question, choices, focus="keep"), self.leave)
 
     def leave(self, choice: str | None) -> None:
         if choice == "keep":

@@ -471,6 +471,7 @@ class DetailScreen(Screen[None]):
                 "A file is being predicted. Stop it and leave? The rows done so "
                 "far stay in the output file.",
                 [("stay", "Keep predicting"), ("leave", "Stop and leave")],
+                focus="stay",
             ),
             answered,
         )
