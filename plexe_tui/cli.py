@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         "config",
         help="print the settings in effect, with API keys masked",
         description="Print the server, key source and settings that the app "
-        "would use with the same options. API keys are shown as ***.",
+        "would use with the same options. API keys are shown as ***. No file is "
+        "changed; the exit status is 1 when config.toml cannot be read.",
     )
     engine = commands.add_parser(
         "engine",
@@ -310,7 +311,7 @@ def run_locate() -> int:
 def run_config(args: argparse.Namespace) -> int:
     """Print the settings the app would use with these options, keys masked."""
     config_path = paths.config_dir() / config.FILE_NAME
-    loaded = config.load_config(config_path)
+    loaded = config.load_config(config_path, read_only=True)
     for warning in loaded.warnings:
         print(f"plexe-tui: {warning}", file=sys.stderr)
     choice = server_from_options(args, loaded.settings)
@@ -318,4 +319,4 @@ def run_config(args: argparse.Namespace) -> int:
         return choice
 
     print(config.describe_settings(config_path, loaded.settings, choice))
-    return 0
+    return 1 if loaded.unreadable else 0

@@ -307,3 +307,40 @@ def test_engine_help_lists_log_file(tmp_path: Path) -> None:
     result = run_cli("engine", "--help", home=tmp_path)
 
     assert "--log-file" in result.stdout
+
+
+def file_tree(root: Path) -> dict[str, bytes | None]:
+    """Return every path under `root` with its content; None marks a folder."""
+    return {
+        str(path.relative_to(root)): None if path.is_dir() else path.read_bytes()
+        for path in sorted(root.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize(
+    "args", [("config",), ("locate",), ("--help",), ("--server", "work", "config")]
+)
+def test_read_only_commands_change_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A typo in config.toml is reported, and the file stays where it is."""
+    path = write_home_config(tmp_path, '[profiles.work\nbase_url = "local"\n')
+    before = file_tree(tmp_path)
+
+    result = run_cli(*args, home=tmp_path)
+
+    assert file_tree(tmp_path) == before
+    assert path.exists()
+    assert "Traceback" not in result.stderr
+    assert "moved" not in result.stderr.lower()
+
+
+def test_config_names_unreadable_file(tmp_path: Path) -> None:
+    path = write_home_config(tmp_path, '[profiles.work\nbase_url = "local"\n')
+
+    result = run_cli("config", home=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.count(str(path)) == 1
+    assert "line 1" in result.stderr
+    assert "profile: local" in result.stdout
