@@ -82,7 +82,9 @@ def field_table(job: Job, server_label: str, theme: Theme) -> Table:
         ("Model", job.label),
         ("Server", server_label),
         ("Status", status_text(job.status, theme)),
-        ("Phase", job.phase),
+        # A job saved by an older version may keep the phase it had before it
+        # ended; the engine clears the phase when a build ends.
+        ("Phase", None if ended else job.phase),
         ("Result" if ended else "Best so far", _result_text(job)),
         ("Goal", job.goal),
         ("Dataset", job.dataset),

