@@ -28,6 +28,7 @@ from plexe_tui.store.drafts import DraftStore
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
+from plexe_tui.ui.engine_builds import announce_resumed, request_quit
 from plexe_tui.ui.notifications import BuildNotifier, NotifySettings
 from plexe_tui.ui.poller import Poller, Scheduler
 from plexe_tui.ui.server_features import ServerFeatures
@@ -166,6 +167,7 @@ class PlexeApp(App[None]):
         """One connection and poll loop per server with active jobs."""
         self._save_pending = False
         self._saving = False
+        self._announce_after_load = False
         self.notifier = BuildNotifier(
             self,
             settings.notify
@@ -232,6 +234,9 @@ class PlexeApp(App[None]):
         # After the refresh, so that the rows of these jobs exist by then.
         self.call_after_refresh(freeze_startup_objects)
         self.warn_about_jobs_file(result.warning)
+        if self._announce_after_load:
+            self._announce_after_load = False
+            announce_resumed(self)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Offer every action of the screen and the app, then Textual's own."""
@@ -244,6 +249,10 @@ class PlexeApp(App[None]):
         for command in super().get_system_commands(screen):
             if command.title not in titles:
                 yield command
+
+    async def action_quit(self) -> None:
+        """Quit, asking first while builds run on the local engine."""
+        request_quit(self)
 
     def action_help(self) -> None:
         from plexe_tui.ui.user_settings import open_help
@@ -311,6 +320,11 @@ class PlexeApp(App[None]):
     async def _connect(self) -> None:
         await self.connection.open()
         self.server_changed.publish(None)
+        if self.book.complete:
+            announce_resumed(self)
+        else:
+            # Builds to name may be in the part of the file still loading.
+            self._announce_after_load = True
         if self.connection.error:
             self.notify(
                 self.connection.error,
