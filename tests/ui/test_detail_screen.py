@@ -22,6 +22,7 @@ from tests.ui.helpers import (
     read_jobs,
     settle,
     static_text,
+    wait_for_screen,
     wait_until,
     widget_text,
     write_jobs,
@@ -316,6 +317,34 @@ async def test_detail_escape_and_resubmit(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(pilot.app.screen, JobsScreen)
+
+
+async def test_escape_after_resubmit_goes_to_list(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """The new build's detail replaces the one it was resubmitted from."""
+    write_jobs(config_dir, [full_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await pilot.press("s")
+        await wait_for_screen(pilot, BuildScreen)
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, DetailScreen)
+                and app.screen.key != f"churn:4@{platform.url}"
+            ),
+            "the detail of the new build",
+        )
+        stack = [type(screen).__name__ for screen in app.screen_stack]
+        await pilot.press("escape")
+        await pilot.pause()
+        after_escape = app.screen
+
+    assert stack == ["Screen", "JobsScreen", "DetailScreen"]
+    assert isinstance(after_escape, JobsScreen)
 
 
 # Status changes, progress, approaches and lineage

@@ -559,7 +559,7 @@ class BuildScreen(Screen[None]):
 
     async def send(self, form: CheckedForm) -> None:
         """Upload the file if needed, start the build, then open its detail."""
-        from plexe_tui.ui.screens.detail import DetailScreen
+        from plexe_tui.ui.screens.detail import open_over_list
 
         bar = self.query_one("#upload-progress", ProgressBar)
         try:
@@ -585,7 +585,7 @@ class BuildScreen(Screen[None]):
         self.sent = True
         self.plexe.drafts.clear(self.draft_key)
         self.plexe.add_job(job)
-        self.app.switch_screen(DetailScreen(job.key))
+        open_over_list(self.app, job.key)
 
     def submit_ended(self) -> None:
         """Put the form back in its editing state after a submit that did not build."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -58,6 +58,29 @@ WIDE_COLUMNS = 110
 
 # Actions that need a completed build on this app's server.
 PREDICT_ACTIONS = frozenset({"predict", "predict_file"})
+
+
+def open_over_list(app: App[object], key: str) -> None:
+    """Open a job's detail right above the job list, so escape returns there.
+
+    Every screen above the list goes, such as the form that started the build
+    and the detail it was resubmitted from. A detail that is predicting a file
+    stays, with the new one above it, because leaving it would stop the batch.
+    """
+    from plexe_tui.ui.screens.jobs import JobsScreen
+
+    stack = app.screen_stack
+    keep = len(stack) - 1
+    while keep > 0:
+        screen = stack[keep]
+        if isinstance(screen, JobsScreen):
+            break
+        if isinstance(screen, DetailScreen) and screen.predictions.batch_running:
+            break
+        keep -= 1
+    for _ in range(len(stack) - 1 - keep):
+        app.pop_screen()
+    app.push_screen(DetailScreen(key))
 
 
 class JobLink(Button):
