@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -310,13 +311,24 @@ def run_locate() -> int:
 
 def run_config(args: argparse.Namespace) -> int:
     """Print the settings the app would use with these options, keys masked."""
+    from textual.theme import BUILTIN_THEMES
+
+    from plexe_tui.ui.themes import config_value
+    from plexe_tui.ui.user_settings import check_user_settings
+
     config_path = paths.config_dir() / config.FILE_NAME
     loaded = config.load_config(config_path, read_only=True)
-    for warning in loaded.warnings:
+    # The app checks theme names and key remaps once its screens exist; the
+    # same check here keeps this command from listing what the app ignores.
+    check = check_user_settings(loaded.settings, BUILTIN_THEMES)
+    for warning in [*loaded.warnings, *check.warnings]:
         print(f"plexe-tui: {warning}", file=sys.stderr)
     choice = server_from_options(args, loaded.settings)
     if isinstance(choice, int):
         return choice
 
-    print(config.describe_settings(config_path, loaded.settings, choice))
+    in_effect = dataclasses.replace(
+        loaded.settings, theme=config_value(check.theme), keys=check.keymap
+    )
+    print(config.describe_settings(config_path, in_effect, choice))
     return 1 if loaded.unreadable else 0

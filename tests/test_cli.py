@@ -344,3 +344,26 @@ def test_config_names_unreadable_file(tmp_path: Path) -> None:
     assert result.stderr.count(str(path)) == 1
     assert "line 1" in result.stderr
     assert "profile: local" in result.stdout
+
+
+def test_config_lists_what_app_ignores(tmp_path: Path) -> None:
+    """The theme and key remaps the app would ignore are warned about, not listed."""
+    write_home_config(
+        tmp_path,
+        'theme = "no-such-theme"\n[keys]\nrefresh = "notakey+zz"\nnew = "q"\n'
+        'bogus_id = "f6"\nhelp = "f2"\n',
+    )
+
+    result = run_cli("config", home=tmp_path)
+
+    assert result.returncode == 0
+    assert "Ignored theme = 'no-such-theme'" in result.stderr
+    assert "Ignored key 'notakey+zz' of [keys] refresh" in result.stderr
+    assert "Ignored [keys] bogus_id" in result.stderr
+    assert "takes q from Quit (quit) on the job list" in result.stderr
+    assert "Screen" not in result.stderr
+    assert "theme: dark" in result.stdout
+    assert "no-such-theme" not in result.stdout
+    assert "key: help = f2" in result.stdout
+    assert "refresh" not in result.stdout
+    assert "bogus_id" not in result.stdout

@@ -188,7 +188,7 @@ async def test_remap_clash_warned(platform: FakePlatform, config_dir: Path) -> N
 
         assert isinstance(app.screen, JobsScreen)
         [toast] = notifications(app)
-        assert "takes n from New build (new) on JobsScreen" in toast.message
+        assert "takes n from New build (new) on the job list" in toast.message
 
 
 # Settings warnings
