@@ -176,7 +176,7 @@ async def test_form_checks_types(
         "bill_length_mm": "must be a number, such as 3.5",
         "year": "must be a whole number, such as 42",
     }
-    assert status == "Fix the 2 field(s) marked in red, then predict again."
+    assert status == "Fix the 2 fields marked in red, then predict again."
     assert focused_bill
     assert form.output is None
     assert errors_after == {}
@@ -529,3 +529,35 @@ def test_input_ids_safe_for_any_name() -> None:
 
     assert list(row.compose())[2].id == "feature-3"
     assert isinstance(list(row.compose())[2], Input)
+
+
+async def test_invalid_field_hides_old_answer(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """An answer shown next to an error would read as the answer to the new values."""
+    script_model(platform, FAKE_SCHEMA)
+    write_jobs(config_dir, [fake_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=(100, 24)) as pilot:
+        form = await open_form(pilot)
+        await set_field(pilot, form, "age", "40")
+        form.submit()
+        result = form.query_one("#inference-result")
+        await wait_until(pilot, lambda: result.display, "the first answer")
+
+        await set_field(pilot, form, "age", "abc")
+        scroller = app.screen.query_one("#detail")
+        scroller.scroll_end(animate=False)
+        await pilot.pause()
+        form.submit()
+        await settle(pilot)
+        status = static_text(pilot, "#inference-status").strip()
+        field = row_named(form, "age").input
+        field_shown = scroller.region.contains_region(field.region)
+        focused = app.focused
+
+    assert status == "Fix the field marked in red, then predict again."
+    assert not result.display
+    assert form.output is None
+    assert focused is field
+    assert field_shown
