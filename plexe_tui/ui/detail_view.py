@@ -72,8 +72,22 @@ def headline(job: Job, theme: Theme) -> Text:
     return line
 
 
-def field_table(job: Job, server_label: str, theme: Theme) -> Table:
-    """Return the grid of the request's fields and the build's result."""
+@dataclass(frozen=True)
+class ModelSchemas:
+    """The input and output schemas of a finished model, from its server's record."""
+
+    input_schema: dict[str, Any] | None
+    output_schema: dict[str, Any] | None
+
+
+def field_table(
+    job: Job, server_label: str, theme: Theme, model: ModelSchemas | None = None
+) -> Table:
+    """Return the grid of the request's fields and the build's result.
+
+    A schema the request left to the server is shown as the server chose it,
+    once `model` holds the server's record.
+    """
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
     table.add_column(overflow="fold")
@@ -89,8 +103,8 @@ def field_table(job: Job, server_label: str, theme: Theme) -> Table:
         ("Goal", job.goal),
         ("Dataset", job.dataset),
         ("Upload id", job.upload_id),
-        ("Input schema", _json(job.input_schema)),
-        ("Output schema", _json(job.output_schema)),
+        ("Input schema", _schema_text(job.input_schema, model, "input_schema")),
+        ("Output schema", _schema_text(job.output_schema, model, "output_schema")),
         ("Metric", job.metric or "server default"),
         ("Max iterations", job.max_iterations or "server default"),
         ("Provider", job.provider or "server default"),
@@ -155,6 +169,19 @@ def _result_text(job: Job) -> Text | None:
         name = job.best_metric_name or "metric"
         return Text(f"{name} = {job.best_metric_value:.4g}")
     return None
+
+
+def _schema_text(
+    requested: dict[str, Any] | None, model: ModelSchemas | None, name: str
+) -> str | None:
+    """Return the requested schema, else the one the server chose, else None."""
+    if requested:
+        return _json(requested)
+    chosen = getattr(model, name) if model is not None else None
+    if not chosen:
+        return None
+    columns = "1 column" if len(chosen) == 1 else f"{len(chosen)} columns"
+    return f"chosen by the server, {columns}: {_json(chosen)}"
 
 
 def _json(value: dict[str, Any] | None) -> str | None:

@@ -18,6 +18,7 @@ from textual.worker import Worker
 from plexe_tui.api import ApiError
 from plexe_tui.store import Job
 from plexe_tui.ui.batch import BatchError, BatchPredictor
+from plexe_tui.ui.detail_view import ModelSchemas
 from plexe_tui.ui.inference import Feature, example_row, features_from_schema
 from plexe_tui.ui.screens.pickers import FilePickerScreen
 from plexe_tui.ui.widgets.batch_panel import BatchPanel
@@ -81,6 +82,12 @@ class Predictions:
         else:
             schema = model.get("input_schema") or schema
             self.output_keys = [str(key) for key in model.get("output_schema") or {}]
+            self.screen.show_model_schemas(
+                ModelSchemas(
+                    _schema_or_none(model.get("input_schema")),
+                    _schema_or_none(model.get("output_schema")),
+                )
+            )
 
         self.features = features_from_schema(schema)
         example = await asyncio.to_thread(example_row, job.dataset, self.features)
@@ -173,3 +180,7 @@ class Predictions:
         """Cancel the batch prediction in progress."""
         if self.batch is not None:
             self.batch.cancel()
+
+
+def _schema_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and value else None

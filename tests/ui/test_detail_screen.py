@@ -147,6 +147,30 @@ async def test_detail_shows_every_field(
     assert lineage == "churn:3 (not in this app's list)"
 
 
+async def test_detail_shows_server_schemas(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """Schemas the request left out are shown as the finished model has them."""
+    platform.set_build("churn", "4", status="completed")
+    platform.respond(
+        "GET",
+        "/models/churn/4",
+        json={"input_schema": {"age": "int", "plan": "str"}, "output_schema": {}},
+        times=None,
+    )
+    write_jobs(config_dir, [full_job(platform.url, input_schema={}, output_schema={})])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await settle(pilot)
+        rows = field_rows(static_text(pilot, "#fields"))
+
+    assert rows["Input schema"] == (
+        'chosen by the server, 2 columns: {"age": "int", "plan": "str"}'
+    )
+    assert rows["Output schema"] == "—"
+
+
 async def test_detail_defaults_shown(platform: FakePlatform, config_dir: Path) -> None:
     job = job_table("bare", "1", platform.url, status="cancelled")
     write_jobs(config_dir, [job])

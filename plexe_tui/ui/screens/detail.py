@@ -34,6 +34,7 @@ from plexe_tui.api.errors import NotFoundError
 from plexe_tui.store import Job
 from plexe_tui.ui.description import render_description
 from plexe_tui.ui.detail_view import (
+    ModelSchemas,
     field_table,
     headline,
     progress_state,
@@ -186,6 +187,8 @@ class DetailScreen(Screen[None]):
         self.lineage: tuple[str | None, tuple[str, ...]] | None = None
         self.actions = JobActions(self)
         self.predictions = Predictions(self)
+        self.model_schemas: ModelSchemas | None = None
+        """The finished model's schemas from its server, once fetched."""
 
     @property
     def plexe(self) -> PlexeApp:
@@ -304,6 +307,11 @@ class DetailScreen(Screen[None]):
         self.query_one("#description").display = True
         self.query_one("#description-label").display = True
 
+    def show_model_schemas(self, schemas: ModelSchemas) -> None:
+        """Show the schemas the server chose where the request left them out."""
+        self.model_schemas = schemas
+        self.render_job()
+
     def show_predictions(self, available: bool) -> None:
         """Show the inference form once the model's features are known."""
         self.query_one("#inference").display = True
@@ -349,7 +357,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#headline", Static).update(headline(job, theme))
         self.render_progress(job)
         self.query_one("#fields", Static).update(
-            field_table(job, self.server_label(job), theme)
+            field_table(job, self.server_label(job), theme, self.model_schemas)
         )
         self.render_lineage(job)
         self.query_one("#timeline", Static).update(timeline_table(job, theme))
