@@ -396,6 +396,26 @@ async def test_filter_by_text(platform: FakePlatform, config_dir: Path) -> None:
     assert not bar_shown
 
 
+async def test_filter_without_match_says_so(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, three_jobs(platform.url))
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"zzz")
+        empty = pilot.app.screen.query_one("#empty", Static)
+        shown = empty.display
+        text = " ".join(str(empty.content).split())
+        await pilot.press("escape")
+        shown_after = empty.display
+
+    assert shown
+    assert text == 'No jobs match "zzz". Press escape to clear the filter.'
+    assert not shown_after
+
+
 async def test_filter_by_goal_and_server(
     platform: FakePlatform, config_dir: Path
 ) -> None:

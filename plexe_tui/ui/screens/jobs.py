@@ -193,14 +193,32 @@ class JobsScreen(Screen[None]):
         self.table.refresh_columns(TIME_COLUMNS)
 
     def update_empty(self) -> None:
+        """Explain an empty list: no jobs yet, or none that the filter matches."""
         empty = self.query_one("#empty", Static)
-        has_jobs = len(self.jobs) > 0
-        empty.display = not has_jobs
-        self.table.display = has_jobs
-        if not has_jobs:
+        shown = len(self.jobs.order) > 0
+        empty.display = not shown
+        self.table.display = shown
+        if shown:
+            return
+        if len(self.jobs) == 0:
             connection = self.plexe.connection
             text = EMPTY_LOCAL if connection.is_local else EMPTY_REMOTE
             empty.update(text.format(server=connection.label))
+        else:
+            empty.update(self.no_match_text())
+
+    def no_match_text(self) -> str:
+        """Say that no job matches the filter, naming the filter and the way out."""
+        conditions = []
+        typed = self.query_one("#filter", Input).value.strip()
+        if typed:
+            conditions.append(f'match "{typed}"')
+        if self.jobs.server_filter is not None:
+            conditions.append(f"are on {server_label(self.jobs.server_filter)}")
+        return (
+            f"No jobs {' and '.join(conditions) or 'match the filter'}. Press "
+            "escape to clear the filter."
+        )
 
     def update_server_line(self) -> None:
         """Show each followed server's state, then how many jobs there are."""
