@@ -17,7 +17,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -53,6 +52,7 @@ from plexe_tui.ui.schema_model import (
     column_named_in_goal,
 )
 from plexe_tui.ui.submission import Submission
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class BuildScreen(Screen[None]):
             with Horizontal(id="buttons"):
                 yield Button("Submit", id="submit", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def field_row(self, field_id: str, label: str) -> ComposeResult:
         with Horizontal(classes="field-row"):

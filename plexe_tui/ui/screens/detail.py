@@ -20,7 +20,6 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Label,
@@ -45,6 +44,7 @@ from plexe_tui.ui.poller import Poller
 from plexe_tui.ui.prediction import Predictions
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.widgets.batch_panel import BatchPanel
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.inference_form import InferenceForm
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ class DetailScreen(Screen[None]):
             yield Label("Predict a file (b)", id="batch-label", classes="section")
             yield BatchPanel(id="batch")
         yield Static(id="poll-line", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         job = self.job

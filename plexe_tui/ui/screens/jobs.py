@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from plexe_tui.store import Job
 from plexe_tui.ui.job_list import COLUMNS, JobList
 from plexe_tui.ui.servers import server_label
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.job_table import JobTable
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ class JobsScreen(Screen[None]):
             yield Label("/", id="filter-prompt")
             yield Input(placeholder=FILTER_PLACEHOLDER, id="filter")
             yield Static("", id="filter-count", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter-bar").display = False
