@@ -15,7 +15,7 @@ from plexe_tui.api import ApiError, is_terminal
 from plexe_tui.api.errors import NotFoundError
 from plexe_tui.store import Job
 from plexe_tui.ui.connection import LOCAL_SERVER
-from plexe_tui.ui.curl import curl_command
+from plexe_tui.ui.curl import curl_command, local_engine_note
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 
 if TYPE_CHECKING:
@@ -129,17 +129,27 @@ class JobActions:
         """Copy a curl command that starts the same build; the key stays out."""
         connection = self.app.connection
         base_url = job.server
+        note = None
+        engine_note = ""
         if job.server == LOCAL_SERVER:
             engine = connection.engine
-            base_url = (engine.base_url if engine else None) or DEFAULT_ENGINE_URL
+            running = engine.base_url if engine else None
+            base_url = running or DEFAULT_ENGINE_URL
+            note = local_engine_note(base_url, running=running is not None)
+            engine_note = (
+                " Its port changes at every start of the app."
+                if running
+                else " Start it with 'plexe-tui engine' first."
+            )
         keyless = job.server == LOCAL_SERVER or (
             job.server == connection.server and not connection.api_key
         )
-        self.app.copy_to_clipboard(curl_command(job, base_url, with_key=not keyless))
-        where = "the local engine" if job.server == LOCAL_SERVER else base_url
+        command = curl_command(job, base_url, with_key=not keyless, note=note)
+        self.app.copy_to_clipboard(command)
+        where = f"the local engine at {base_url}" if note else base_url
         key_note = "" if keyless else " It reads the API key from PLEXE_API_KEY."
         self.app.notify(
             f"Copied a curl command that starts {job.model_name} again on "
-            f"{where}.{key_note}",
+            f"{where}.{key_note}{engine_note}",
             markup=False,
         )
