@@ -118,19 +118,19 @@ class Predictions:
         return await client.infer(job.model_name, job.model_version, body)
 
     def pick_file(self, job: Job) -> None:
-        """Open the file picker in the dataset's folder, then predict the file."""
-        start = Path.cwd()
-        if job.dataset:
-            folder = Path(job.dataset).expanduser().parent
-            if folder.is_dir():
-                start = folder
+        """Open the CSV file picker, then predict the chosen file.
+
+        The picker opens in the working folder, not in the training file's: the
+        rows to predict are new ones. Its path field reaches any other folder.
+        """
 
         def picked(path: Path | None) -> None:
             if path is not None:
                 self.start_batch(job, path)
 
         title = "Choose a CSV file to predict, one row per prediction"
-        self.app.push_screen(FilePickerScreen(start, title), picked)
+        picker = FilePickerScreen(Path.cwd(), title, suffixes=(".csv",))
+        self.app.push_screen(picker, picked)
 
     def start_batch(self, job: Job, path: Path) -> None:
         """Predict every row of `path` in the background."""

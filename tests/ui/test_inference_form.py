@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar
 
@@ -561,3 +562,43 @@ async def test_invalid_field_hides_old_answer(
     assert form.output is None
     assert focused is field
     assert field_shown
+
+
+async def test_batch_picker_lists_csv_only(
+    platform: FakePlatform,
+    config_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch reads CSV only, and the rows to predict are not the training file."""
+    work = tmp_path / "work"
+    (work / "archive").mkdir(parents=True)
+    (work / "new_rows.csv").write_text("age\n3\n", encoding="utf-8")
+    (work / "rows.jsonl").write_text('{"age": 3}\n', encoding="utf-8")
+    training = tmp_path / "training"
+    training.mkdir()
+    (training / "train.csv").write_text("age,y\n3,1\n", encoding="utf-8")
+    monkeypatch.chdir(work)
+    script_model(platform, FAKE_SCHEMA)
+    write_jobs(
+        config_dir, [fake_job(platform.url, dataset=str(training / "train.csv"))]
+    )
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press("b")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, FilePickerScreen)
+                and bool(pilot.app.screen.query_one(DataFileTree).root.children)
+            ),
+            "the file picker's folder",
+        )
+        picker = pilot.app.screen
+        assert isinstance(picker, FilePickerScreen)
+        tree = picker.query_one(DataFileTree)
+        listed = [str(node.label) for node in tree.root.children]
+
+    assert picker.start == work
+    assert listed == ["archive", "new_rows.csv"]
