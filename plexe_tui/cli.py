@@ -253,16 +253,25 @@ def run_app(args: argparse.Namespace) -> int:
         profile=choice.profile,
     )
     log.info(
-        "plexe-tui %s started: profile %s, server %s, key from %s",
+        "plexe-tui %s started: profile %s, server %s, %s",
         __version__,
         choice.profile,
         choice.base_url or "local engine",
-        choice.key_source or "nowhere",
+        key_source_text(choice),
     )
     app = create_app(settings)
     app.run()
     log.info("plexe-tui stopped with exit code %s", app.return_code or 0)
     return app.return_code or 0
+
+
+def key_source_text(choice: config.ServerChoice) -> str:
+    """Say where the API key comes from, for the log; never the key itself."""
+    if choice.base_url is None:
+        return "no API key (the local engine needs none)"
+    if choice.api_key:
+        return f"API key from {choice.key_source}"
+    return "no API key set"
 
 
 def server_from_options(
@@ -296,12 +305,12 @@ def _create_config_file(path: Path, loaded: config.ConfigLoad) -> None:
 
 
 def run_locate() -> int:
-    """Print the paths of the app's files, one labelled line each."""
+    """Print the paths of the app's files, one line each, labelled as in --help."""
     log_dir = paths.log_dir()
     rows = [
-        ("config", paths.config_dir() / config.FILE_NAME),
+        ("settings", paths.config_dir() / config.FILE_NAME),
         ("jobs", paths.config_dir() / "jobs.toml"),
-        ("data", paths.data_dir()),
+        ("engine data", paths.data_dir() / "engine"),
         ("logs", log_dir),
     ]
     for label, path in rows:

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from plexe_tui import __version__
+from plexe_tui.cli import key_source_text
+from plexe_tui.store.config import ServerChoice
 
 # Seconds to wait for a child process; generous for a cold start of the engine.
 START_TIMEOUT = 60.0
@@ -214,9 +216,9 @@ def test_locate_prints_paths(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        f"config: {tmp_path}/.config/plexe-tui/config.toml",
+        f"settings: {tmp_path}/.config/plexe-tui/config.toml",
         f"jobs: {tmp_path}/.config/plexe-tui/jobs.toml",
-        f"data: {tmp_path}/.local/share/plexe-tui",
+        f"engine data: {tmp_path}/.local/share/plexe-tui/engine",
         f"logs: {tmp_path}/.local/state/plexe-tui/log",
     ]
     assert not (tmp_path / ".config").exists()
@@ -367,3 +369,19 @@ def test_config_lists_what_app_ignores(tmp_path: Path) -> None:
     assert "key: help = f2" in result.stdout
     assert "refresh" not in result.stdout
     assert "bogus_id" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("base_url", "api_key", "source", "expected"),
+    [
+        (None, None, None, "no API key (the local engine needs none)"),
+        ("http://127.0.0.1:9", SECRET, "$PLEXE_API_KEY", "API key from $PLEXE_API_KEY"),
+        ("http://127.0.0.1:9", None, None, "no API key set"),
+    ],
+)
+def test_log_names_key_source(
+    base_url: str | None, api_key: str | None, source: str | None, expected: str
+) -> None:
+    choice = ServerChoice("work", base_url, api_key, source)
+
+    assert key_source_text(choice) == expected
