@@ -6,6 +6,7 @@ returns plain `rich.text.Text` and never goes through markup.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -16,7 +17,14 @@ from plexe_tui.store import Job
 
 
 def status_style(status: str, theme: Theme) -> str:
-    """Return a Rich style for a status word: a theme colour, never the only cue."""
+    """Return a Rich style for a status word: a theme colour, never the only cue.
+
+    With NO_COLOR set (no-color.org), Textual turns every colour into a grey of
+    the same lightness, and the theme colours turn into greys close to a light
+    background. The words then keep the text colour, in bold.
+    """
+    if "NO_COLOR" in os.environ:
+        return "bold"
     try:
         state = BuildState(status)
     except ValueError:

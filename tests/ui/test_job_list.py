@@ -8,7 +8,7 @@ import pytest
 from textual.theme import BUILTIN_THEMES
 
 from plexe_tui.store import ORIGIN_LISTED, Job
-from plexe_tui.ui.format import duration_text
+from plexe_tui.ui.format import duration_text, status_style
 from plexe_tui.ui.job_list import COLUMN_KEYS, JobList, Query, narrows, parse_query
 from plexe_tui.ui.servers import server_label
 
@@ -279,3 +279,16 @@ def test_narrow_table_keeps_name_and_times(jobs: JobList, width: int) -> None:
     assert widths["name"] >= 20
     assert widths["created"] >= len("14 min ago")
     assert widths["duration"] >= len("Duration")
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "building", "pending"])
+def test_status_keeps_text_colour_without_colour(
+    status: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under NO_COLOR the theme colours would turn into greys on a light background."""
+    light = BUILTIN_THEMES["textual-light"]
+    coloured = status_style(status, light)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    assert status_style(status, light) == "bold"
+    assert coloured != "bold"
