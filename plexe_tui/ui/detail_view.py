@@ -16,7 +16,13 @@ from textual.theme import Theme
 
 from plexe_tui.api import is_terminal
 from plexe_tui.store import Job
-from plexe_tui.ui.format import absolute_time, metric_text, parse_time, status_text
+from plexe_tui.ui.format import (
+    absolute_time,
+    duration_text,
+    metric_text,
+    parse_time,
+    status_text,
+)
 
 # Width of the label column of the field grid and of the rows below it, so
 # that the lineage rows line up with the grid.
@@ -141,23 +147,11 @@ def timeline_table(job: Job, theme: Theme) -> Table | Text:
     return table
 
 
-def duration_text(seconds: float) -> str:
-    """Return a duration as `42 s`, `3 min 5 s` or `2 h 10 min`."""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        minutes, rest = divmod(whole, 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, rest = divmod(whole, 3600)
-    minutes = rest // 60
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
 def _since(previous: str | None, current: str) -> str:
     start, end = parse_time(previous), parse_time(current)
     if start is None or end is None:
         return ""
+    # The job list's Duration column writes durations the same way.
     return f"after {duration_text((end - start).total_seconds())}"
 
 

@@ -408,7 +408,7 @@ async def test_timeline_recorded_and_saved(
     assert "were not recorded" in " ".join(before.split())
     assert [line.split() for line in after.strip().splitlines()] == [
         ["2025-03-14", "12:00:05", "UTC", "building"],
-        ["2025-03-14", "12:02:17", "UTC", "completed", "after", "2", "min", "12", "s"],
+        ["2025-03-14", "12:02:17", "UTC", "completed", "after", "2m", "12s"],
     ]
     saved = read_jobs(config_dir)[0]["history"]
     assert saved == [
@@ -623,3 +623,17 @@ async def test_copy_error_text(platform: FakePlatform, config_dir: Path) -> None
         await settle(pilot)
 
     assert app.clipboard == LONG_ERROR
+
+
+async def test_status_changes_beside_fields_when_wide(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """At 200 columns the status changes follow the fields, not the right edge."""
+    write_jobs(config_dir, [full_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await open_detail(pilot)
+        await settle(pilot)
+        history = pilot.app.screen.query_one("#history").region
+
+    assert history.x <= 120

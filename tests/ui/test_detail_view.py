@@ -1,4 +1,4 @@
-"""The detail's renderables that need no screen: progress states and durations."""
+"""The detail's renderables that need no screen: progress states and the field grid."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from textual.theme import BUILTIN_THEMES
 from plexe_tui.store import Job
 from plexe_tui.ui.detail_view import (
     ProgressState,
-    duration_text,
     field_table,
     progress_state,
 )
@@ -62,22 +61,6 @@ def job_with(**fields: Any) -> Job:
 )
 def test_progress_state(fields: dict[str, Any], expected: ProgressState | None) -> None:
     assert progress_state(job_with(**fields)) == expected
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0, "0 s"),
-        (4.4, "4 s"),
-        (59.6, "1 min"),
-        (185, "3 min 5 s"),
-        (3600, "1 h"),
-        (7830, "2 h 10 min"),
-        (-3, "0 s"),
-    ],
-)
-def test_duration_text(seconds: float, text: str) -> None:
-    assert duration_text(seconds) == text
 
 
 def table_text(job: Job) -> str:

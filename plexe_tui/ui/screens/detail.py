@@ -87,6 +87,10 @@ def open_over_list(app: App[object], key: str) -> None:
 class JobLink(Button):
     """A button that opens the detail of another job."""
 
+    # Without a minimum width the label starts where the other field values do,
+    # instead of centred in a 16-cell button.
+    DEFAULT_CSS = "JobLink { min-width: 0; }"
+
     def __init__(self, job: Job) -> None:
         super().__init__(Content(job.label), classes="job-link", compact=True)
         self.key = job.key
