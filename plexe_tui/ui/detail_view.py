@@ -23,6 +23,7 @@ from plexe_tui.ui.format import (
     parse_time,
     status_text,
 )
+from plexe_tui.ui.path_text import PathText
 
 # Width of the label column of the field grid and of the rows below it, so
 # that the lineage rows line up with the grid.
@@ -107,7 +108,7 @@ def field_table(
         ("Phase", None if ended else job.phase),
         ("Result" if ended else "Best so far", _result_text(job)),
         ("Goal", job.goal),
-        ("Dataset", job.dataset),
+        ("Dataset", PathText(job.dataset) if job.dataset else None),
         ("Upload id", job.upload_id),
         ("Input schema", _schema_text(job.input_schema, model, "input_schema")),
         ("Output schema", _schema_text(job.output_schema, model, "output_schema")),
@@ -120,7 +121,9 @@ def field_table(
     for name, value in rows:
         if value is None or value == "" or (isinstance(value, Text) and not value):
             value = EMPTY
-        table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
+        if not isinstance(value, Text | PathText):
+            value = Text(str(value))
+        table.add_row(name, value)
     return table
 
 

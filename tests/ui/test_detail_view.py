@@ -77,3 +77,21 @@ def test_phase_row_only_while_active(status: str, shown: bool) -> None:
     text = table_text(job_with(status=status, phase="starting"))
 
     assert ("starting" in text) is shown
+
+
+def test_dataset_path_wraps_after_slash() -> None:
+    path = "/home/analyst/projects/customer-churn/data/customers_2024_q3.csv"
+    job = job_with(status="completed", dataset=path)
+    console = Console(width=50, no_color=True)
+    with console.capture() as capture:
+        console.print(field_table(job, "local engine", BUILTIN_THEMES["textual-dark"]))
+    lines = [line.rstrip() for line in capture.get().splitlines()]
+    start = next(index for index, line in enumerate(lines) if "Dataset" in line)
+    pieces = [lines[start].split("Dataset", 1)[1].strip()]
+    for line in lines[start + 1 :]:
+        if line[:18].strip():
+            break
+        pieces.append(line.strip())
+
+    assert "".join(pieces) == path
+    assert all(piece.endswith("/") for piece in pieces[:-1])
