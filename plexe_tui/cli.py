@@ -327,7 +327,7 @@ def run_config(args: argparse.Namespace) -> int:
 
     config_path = paths.config_dir() / config.FILE_NAME
     loaded = config.load_config(config_path, read_only=True)
-    # The app checks theme names and key remaps once its screens exist; the
+    # The app checks theme names and key remaps once its screens exist. The
     # same check here keeps this command from listing what the app ignores.
     check = check_user_settings(loaded.settings, BUILTIN_THEMES)
     for warning in [*loaded.warnings, *check.warnings]:

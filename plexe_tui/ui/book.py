@@ -31,7 +31,7 @@ STATUS_FIELDS = {
 }
 
 # Job fields that describe the build's plan, not one moment of it, so a later
-# answer that lacks them does not make them stale.
+# response that lacks them does not make them stale.
 PLAN_FIELDS = frozenset({"planned_iterations"})
 
 

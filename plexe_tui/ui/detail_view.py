@@ -93,7 +93,7 @@ def field_table(
     """Return the grid of the request's fields and the build's result.
 
     A schema the request left to the server is shown as the server chose it,
-    once `model` holds the server's record.
+    once `model` contains the server's record.
     """
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
@@ -104,7 +104,7 @@ def field_table(
         ("Server", server_label),
         ("Status", status_text(job.status, theme)),
         # A job saved by an older version may keep the phase it had before it
-        # ended; the engine clears the phase when a build ends.
+        # ended. The engine clears the phase when a build ends.
         ("Phase", None if ended else job.phase),
         ("Result" if ended else "Best so far", _result_text(job)),
         ("Goal", job.goal),

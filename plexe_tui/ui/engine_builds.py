@@ -2,14 +2,17 @@
 
 The local engine is a child process of the app and stops when the app quits.
 A build it was training stops too, and the engine queues it again at its next
-start. So quitting asks first while such builds run, and the next start says
-which builds resumed. Builds on any other server keep running without the app.
+start. So quitting shows a confirmation first while such builds run, and the
+next start names the builds that resumed. Builds on any other server keep
+running without the app.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from textual.widgets import Static
 
 from plexe_tui.store import Job
 from plexe_tui.ui.connection import LOCAL_SERVER
@@ -27,7 +30,21 @@ RESUME_NOTICE_SECONDS = 10.0
 
 
 class QuitQuestion(ChoiceScreen):
-    """The question before quitting while the local engine trains builds."""
+    """The question before quitting while the local engine trains builds.
+
+    When those builds end while it is open, it says so, so that it never
+    names builds that no longer run.
+    """
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        app = cast("PlexeApp", self.app)
+        app.jobs_changed.subscribe(self, self.jobs_changed)
+
+    def jobs_changed(self, keys: set[str]) -> None:
+        if not running_local_builds(cast("PlexeApp", self.app)):
+            question = self.query_one(".choice-question", Static)
+            question.update("The builds on the local engine have ended. Quit now?")
 
 
 def running_local_builds(app: PlexeApp) -> list[Job]:

@@ -96,7 +96,7 @@ def _parse_float(text: str) -> float:
 
 
 def _finite_float(text: str, not_number: str) -> float:
-    """Return the number; raise ValueError with `not_number`, or say it is too big.
+    """Return the number, or raise ValueError with `not_number` or a range message.
 
     JSON has no infinity, so `inf` and numbers beyond the float range, such as
     1e999, which Python reads as infinity, are rejected.

@@ -441,8 +441,8 @@ class JobList:
                 widths.append(max(column.width, len(column.label) + SORT_MARK_WIDTH))
 
         def name_width() -> int:
-            shown = [width for width in widths[1:] if width > 0]
-            return total - sum(shown) - padding * 2 * (len(shown) + 1)
+            visible = [width for width in widths[1:] if width > 0]
+            return total - sum(visible) - padding * 2 * (len(visible) + 1)
 
         for key in NARROW_HIDDEN:
             if name_width() < NAME_COMFORT_WIDTH:

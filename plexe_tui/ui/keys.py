@@ -31,7 +31,7 @@ NAMED_KEYS = frozenset(
 
 OWN_PACKAGE = "plexe_tui."
 
-# What a user calls the screens and widgets named in key warnings; any other
+# Names a user knows the screens and widgets by, for key warnings. Any other
 # class is named by its words, such as "the inference form" for InferenceForm.
 PLACE_NAMES = {
     "PlexeApp": "every screen",

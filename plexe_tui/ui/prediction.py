@@ -120,8 +120,9 @@ class Predictions:
     def pick_file(self, job: Job) -> None:
         """Open the CSV file picker, then predict the chosen file.
 
-        The picker opens in the working folder, not in the training file's: the
-        rows to predict are new ones. Its path field reaches any other folder.
+        The picker opens in the working folder, not in the training file's,
+        because the rows to predict are new ones. Its path field reaches any
+        other folder.
         """
 
         def picked(path: Path | None) -> None:

@@ -187,7 +187,7 @@ async def test_killed_engine_is_restarted(tmp_path: Path) -> None:
 
 
 async def test_quit_asks_then_build_resumes(tmp_path: Path) -> None:
-    """Quitting stops the engine's build; the question says so, the next start too."""
+    """Quitting stops the engine's build: the question names it, then the restart."""
     lines = (DATA_DIR / "breast_cancer.csv").read_text().splitlines()
     dataset = tmp_path / "cancer_x20.csv"
     dataset.write_text("\n".join([lines[0], *(lines[1:] * 20)]) + "\n")

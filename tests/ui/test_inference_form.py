@@ -535,7 +535,7 @@ def test_input_ids_safe_for_any_name() -> None:
 async def test_invalid_field_hides_old_answer(
     platform: FakePlatform, config_dir: Path
 ) -> None:
-    """An answer shown next to an error would read as the answer to the new values."""
+    """A prediction next to an error would read as the one for the new values."""
     script_model(platform, FAKE_SCHEMA)
     write_jobs(config_dir, [fake_job(platform.url)])
     app = make_app(platform.url, config_dir)

@@ -196,10 +196,10 @@ class JobsScreen(Screen[None]):
     def update_empty(self) -> None:
         """Explain an empty list: no jobs yet, or none that the filter matches."""
         empty = self.query_one("#empty", Static)
-        shown = len(self.jobs.order) > 0
-        empty.display = not shown
-        self.table.display = shown
-        if shown:
+        has_rows = len(self.jobs.order) > 0
+        empty.display = not has_rows
+        self.table.display = has_rows
+        if has_rows:
             return
         if len(self.jobs) == 0:
             connection = self.plexe.connection

@@ -36,13 +36,13 @@ class DataFileTree(DirectoryTree):
         self.name_filter = ""
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
-        wanted = self.name_filter.lower()
+        fragment = self.name_filter.lower()
         return [
             path
             for path in paths
             if not path.name.startswith(".")
             and (path.is_dir() or path.suffix.lower() in self.suffixes)
-            and wanted in path.name.lower()
+            and fragment in path.name.lower()
         ]
 
 

@@ -159,8 +159,8 @@ class InferenceForm(Vertical):
         """Check every field, then send the request unless one is invalid."""
         rows = self.rows()
         invalid = [row for row in rows if not row.check()]
-        # The answer shown belongs to the values last sent; next to a new
-        # request or an error it would read as the answer to these values.
+        # The prediction shown belongs to the values last sent. Next to a new
+        # request or an error it would read as the prediction for these values.
         self.clear_output()
         if invalid:
             fields = "field" if len(invalid) == 1 else f"{len(invalid)} fields"
@@ -175,7 +175,7 @@ class InferenceForm(Vertical):
         self.run_worker(self.send(body), name="infer", exclusive=True)
 
     def clear_output(self) -> None:
-        """Hide the last answer."""
+        """Hide the last prediction."""
         self.output = None
         self.query_one("#inference-result", Static).display = False
 
