@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -96,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "config",
         help="print the settings in effect, with API keys masked",
         description="Print the server, key source and settings that the app "
-        "would use with the same options. API keys are shown as ***.",
+        "would use with the same options. API keys are shown as ***. No file is "
+        "changed; the exit status is 1 when config.toml cannot be read.",
     )
     engine = commands.add_parser(
         "engine",
@@ -251,16 +253,25 @@ def run_app(args: argparse.Namespace) -> int:
         profile=choice.profile,
     )
     log.info(
-        "plexe-tui %s started: profile %s, server %s, key from %s",
+        "plexe-tui %s started: profile %s, server %s, %s",
         __version__,
         choice.profile,
         choice.base_url or "local engine",
-        choice.key_source or "nowhere",
+        key_source_text(choice),
     )
     app = create_app(settings)
     app.run()
     log.info("plexe-tui stopped with exit code %s", app.return_code or 0)
     return app.return_code or 0
+
+
+def key_source_text(choice: config.ServerChoice) -> str:
+    """Say where the API key comes from, for the log; never the key itself."""
+    if choice.base_url is None:
+        return "no API key (the local engine needs none)"
+    if choice.api_key:
+        return f"API key from {choice.key_source}"
+    return "no API key set"
 
 
 def server_from_options(
@@ -294,12 +305,12 @@ def _create_config_file(path: Path, loaded: config.ConfigLoad) -> None:
 
 
 def run_locate() -> int:
-    """Print the paths of the app's files, one labelled line each."""
+    """Print the paths of the app's files, one line each, labelled as in --help."""
     log_dir = paths.log_dir()
     rows = [
-        ("config", paths.config_dir() / config.FILE_NAME),
+        ("settings", paths.config_dir() / config.FILE_NAME),
         ("jobs", paths.config_dir() / "jobs.toml"),
-        ("data", paths.data_dir()),
+        ("engine data", paths.data_dir() / "engine"),
         ("logs", log_dir),
     ]
     for label, path in rows:
@@ -309,13 +320,24 @@ def run_locate() -> int:
 
 def run_config(args: argparse.Namespace) -> int:
     """Print the settings the app would use with these options, keys masked."""
+    from textual.theme import BUILTIN_THEMES
+
+    from plexe_tui.ui.themes import config_value
+    from plexe_tui.ui.user_settings import check_user_settings
+
     config_path = paths.config_dir() / config.FILE_NAME
-    loaded = config.load_config(config_path)
-    for warning in loaded.warnings:
+    loaded = config.load_config(config_path, read_only=True)
+    # The app checks theme names and key remaps once its screens exist. The
+    # same check here keeps this command from listing what the app ignores.
+    check = check_user_settings(loaded.settings, BUILTIN_THEMES)
+    for warning in [*loaded.warnings, *check.warnings]:
         print(f"plexe-tui: {warning}", file=sys.stderr)
     choice = server_from_options(args, loaded.settings)
     if isinstance(choice, int):
         return choice
 
-    print(config.describe_settings(config_path, loaded.settings, choice))
-    return 0
+    in_effect = dataclasses.replace(
+        loaded.settings, theme=config_value(check.theme), keys=check.keymap
+    )
+    print(config.describe_settings(config_path, in_effect, choice))
+    return 1 if loaded.unreadable else 0

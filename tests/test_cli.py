@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from plexe_tui import __version__
+from plexe_tui.cli import key_source_text
+from plexe_tui.store.config import ServerChoice
 
 # Seconds to wait for a child process; generous for a cold start of the engine.
 START_TIMEOUT = 60.0
@@ -214,9 +216,9 @@ def test_locate_prints_paths(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        f"config: {tmp_path}/.config/plexe-tui/config.toml",
+        f"settings: {tmp_path}/.config/plexe-tui/config.toml",
         f"jobs: {tmp_path}/.config/plexe-tui/jobs.toml",
-        f"data: {tmp_path}/.local/share/plexe-tui",
+        f"engine data: {tmp_path}/.local/share/plexe-tui/engine",
         f"logs: {tmp_path}/.local/state/plexe-tui/log",
     ]
     assert not (tmp_path / ".config").exists()
@@ -307,3 +309,79 @@ def test_engine_help_lists_log_file(tmp_path: Path) -> None:
     result = run_cli("engine", "--help", home=tmp_path)
 
     assert "--log-file" in result.stdout
+
+
+def file_tree(root: Path) -> dict[str, bytes | None]:
+    """Return every path under `root` with its content; None marks a folder."""
+    return {
+        str(path.relative_to(root)): None if path.is_dir() else path.read_bytes()
+        for path in sorted(root.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize(
+    "args", [("config",), ("locate",), ("--help",), ("--server", "work", "config")]
+)
+def test_read_only_commands_change_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A typo in config.toml is reported, and the file stays where it is."""
+    path = write_home_config(tmp_path, '[profiles.work\nbase_url = "local"\n')
+    before = file_tree(tmp_path)
+
+    result = run_cli(*args, home=tmp_path)
+
+    assert file_tree(tmp_path) == before
+    assert path.exists()
+    assert "Traceback" not in result.stderr
+    assert "moved" not in result.stderr.lower()
+
+
+def test_config_names_unreadable_file(tmp_path: Path) -> None:
+    path = write_home_config(tmp_path, '[profiles.work\nbase_url = "local"\n')
+
+    result = run_cli("config", home=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.count(str(path)) == 1
+    assert "line 1" in result.stderr
+    assert "profile: local" in result.stdout
+
+
+def test_config_lists_what_app_ignores(tmp_path: Path) -> None:
+    """The theme and key remaps the app would ignore are warned about, not listed."""
+    write_home_config(
+        tmp_path,
+        'theme = "no-such-theme"\n[keys]\nrefresh = "notakey+zz"\nnew = "q"\n'
+        'bogus_id = "f6"\nhelp = "f2"\n',
+    )
+
+    result = run_cli("config", home=tmp_path)
+
+    assert result.returncode == 0
+    assert "Ignored theme = 'no-such-theme'" in result.stderr
+    assert "Ignored key 'notakey+zz' of [keys] refresh" in result.stderr
+    assert "Ignored [keys] bogus_id" in result.stderr
+    assert "takes q from Quit (quit) on the job list" in result.stderr
+    assert "Screen" not in result.stderr
+    assert "theme: dark" in result.stdout
+    assert "no-such-theme" not in result.stdout
+    assert "key: help = f2" in result.stdout
+    assert "refresh" not in result.stdout
+    assert "bogus_id" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("base_url", "api_key", "source", "expected"),
+    [
+        (None, None, None, "no API key (the local engine needs none)"),
+        ("http://127.0.0.1:9", SECRET, "$PLEXE_API_KEY", "API key from $PLEXE_API_KEY"),
+        ("http://127.0.0.1:9", None, None, "no API key set"),
+    ],
+)
+def test_log_names_key_source(
+    base_url: str | None, api_key: str | None, source: str | None, expected: str
+) -> None:
+    choice = ServerChoice("work", base_url, api_key, source)
+
+    assert key_source_text(choice) == expected

@@ -118,7 +118,7 @@ class BuildPlan(BaseModel):
 
 
 class MetricResult(BaseModel):
-    """A cross-validated metric value, in the metric's natural direction."""
+    """A validated metric value, in the metric's natural direction."""
 
     metric_name: str
     metric_value: float
@@ -151,6 +151,8 @@ class BuildState(BaseModel):
     chosen_reason: str | None = None
     search_note: str | None = None
     validation: str | None = None
+    validation_splits: int | None = None
+    """How many train and test splits score each approach; 1 is a holdout."""
     started_at: str | None = None
     finished_at: str | None = None
 

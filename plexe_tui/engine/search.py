@@ -75,7 +75,7 @@ def run_search(
             )
         outcome.results.append(result)
         outcome.best_index, outcome.best_reason = choose_best(
-            outcome.results, data.metric
+            outcome.results, data.metric, len(data.validation.splits)
         )
         if approach.is_ensemble and outcome.best_index != position:
             # The ensemble did not beat the best single approach.
@@ -193,11 +193,13 @@ def _run_ensemble(
 
 
 def choose_best(
-    results: list[ApproachResult], metric: Metric
+    results: list[ApproachResult], metric: Metric, splits: int
 ) -> tuple[int | None, str | None]:
     """Return the index of the best scored result and a sentence saying why.
 
-    Ties go to the earlier, cheaper approach.
+    `splits` is the number of validation splits behind each score; with one,
+    the scores come from a holdout, not from cross-validation. Ties go to the
+    earlier, cheaper approach.
     """
     sign = 1.0 if metric.greater_is_better else -1.0
     scored = [
@@ -210,8 +212,9 @@ def choose_best(
     ordered = sorted(scored, key=lambda pair: (-sign * pair[1], pair[0]))
     best_index, best_value = ordered[0]
     word = "highest" if metric.greater_is_better else "lowest"
+    scoring = "mean cross-validated" if splits > 1 else "holdout"
     reason = (
-        f"{word} mean validated {metric.name} ({best_value:.4f}) "
+        f"{word} {scoring} {metric.name} ({best_value:.4f}) "
         f"of {len(scored)} scored approaches"
     )
     if len(ordered) > 1:
@@ -248,11 +251,14 @@ def _keep_best(
 def _scored(approach: Approach, scores: list[float], seconds: float) -> ApproachResult:
     values = np.asarray(scores, dtype=float)
     mean = float(values.mean())
+    # One split (a holdout) has no spread to report; its std of 0 would read as
+    # a perfectly stable score.
+    spread = len(scores) > 1 and math.isfinite(mean)
     return ApproachResult(
         name=approach.name,
         description=approach.description,
         metric_value=round(mean, 6) if math.isfinite(mean) else None,
-        metric_std=round(float(values.std()), 6) if math.isfinite(mean) else None,
+        metric_std=round(float(values.std()), 6) if spread else None,
         seconds=round(seconds, 3),
         error=None if math.isfinite(mean) else "the metric is undefined on this data",
     )

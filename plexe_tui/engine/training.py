@@ -188,6 +188,7 @@ def _set_phase(
 
 def _set_validation(state: BuildState, data: SearchData) -> None:
     state.validation = data.validation.description
+    state.validation_splits = len(data.validation.splits)
 
 
 def _record_search(

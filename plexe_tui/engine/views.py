@@ -130,6 +130,7 @@ def describe_view(record: BuildRecord) -> dict[str, Any]:
             else "lower is better",
         },
         "validation": state.validation,
+        "validation_splits": state.validation_splits,
         "approaches": [approach.model_dump() for approach in state.approaches],
         "chosen": state.chosen,
         "chosen_reason": state.chosen_reason,

@@ -175,10 +175,16 @@ class ConfigLoad:
 
     settings: Settings
     warnings: list[str] = field(default_factory=list)
+    unreadable: bool = False
+    """True when the file exists but is not a settings file this app reads."""
 
 
-def load_config(path: Path) -> ConfigLoad:
-    """Read the settings; problems become warnings and never stop the app."""
+def load_config(path: Path, *, read_only: bool = False) -> ConfigLoad:
+    """Read the settings; problems become warnings and never stop the app.
+
+    An unreadable file is moved aside, so that the app never writes over it,
+    unless `read_only` is set, as commands that only print settings do.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -196,13 +202,13 @@ def load_config(path: Path) -> ConfigLoad:
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return ConfigLoad(Settings(), [*warnings, _set_aside(path, f"{exc}")])
+        return _unreadable(path, f"{exc}", warnings, read_only)
 
     # A file written by hand may leave the version out; it means this version.
     version = document.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         reason = f"its format version is {version!r}, and this app reads 1"
-        return ConfigLoad(Settings(), [*warnings, _set_aside(path, reason)])
+        return _unreadable(path, reason, warnings, read_only)
 
     reader = _Reader(path)
     settings = reader.settings(document)
@@ -226,6 +232,21 @@ def permission_warning(path: Path) -> str | None:
         f"{path} can be read by other users (mode {mode:04o}), and it may hold "
         f"API keys. Run: chmod 600 {path}"
     )
+
+
+def _unreadable(
+    path: Path, reason: str, warnings: list[str], read_only: bool
+) -> ConfigLoad:
+    """Return the defaults with a warning, moving the file aside unless read-only."""
+    if read_only:
+        warning = (
+            f"Cannot read {path} ({reason}). The file is left as it is; fix it, "
+            "or the app moves it aside at its next start and uses the default "
+            "settings."
+        )
+    else:
+        warning = _set_aside(path, reason)
+    return ConfigLoad(Settings(), [*warnings, warning], unreadable=True)
 
 
 def _set_aside(path: Path, reason: str) -> str:

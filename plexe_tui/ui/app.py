@@ -30,6 +30,7 @@ from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.book import JobBook
 from plexe_tui.ui.connection import Connection
 from plexe_tui.ui.early_keys import EarlyKeyFilter
+from plexe_tui.ui.engine_builds import announce_resumed, request_quit
 from plexe_tui.ui.notifications import BuildNotifier, NotifySettings
 from plexe_tui.ui.poller import Poller, Scheduler
 from plexe_tui.ui.server_features import ServerFeatures
@@ -170,6 +171,7 @@ class PlexeApp(App[None]):
         self._save_pending = False
         self._saving = False
         self._rows_frozen = False
+        self._announce_after_load = False
         self.notifier = BuildNotifier(
             self,
             settings.notify
@@ -247,6 +249,9 @@ class PlexeApp(App[None]):
         # After the refresh, so that the rows of these jobs exist by then.
         self.call_after_refresh(freeze_startup_objects)
         self.warn_about_jobs_file(result.warning)
+        if self._announce_after_load:
+            self._announce_after_load = False
+            announce_resumed(self)
 
     def history_rows_prepared(self) -> None:
         """Freeze the objects made for the whole history, once it is read.
@@ -277,6 +282,10 @@ class PlexeApp(App[None]):
         from plexe_tui.ui.themes import readable_text_variables
 
         return readable_text_variables(self.current_theme)
+
+    async def action_quit(self) -> None:
+        """Quit, asking first while builds run on the local engine."""
+        request_quit(self)
 
     def action_help(self) -> None:
         from plexe_tui.ui.user_settings import open_help
@@ -347,6 +356,11 @@ class PlexeApp(App[None]):
     async def _connect(self) -> None:
         await self.connection.open()
         self.server_changed.publish(None)
+        if self.book.complete:
+            announce_resumed(self)
+        else:
+            # Builds to name may be in the part of the file still loading.
+            self._announce_after_load = True
         if self.connection.error:
             self.notify(
                 self.connection.error,

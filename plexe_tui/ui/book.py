@@ -34,6 +34,10 @@ STATUS_FIELDS = {
     "error": "error",
 }
 
+# Job fields that describe the build's plan, not one moment of it, so a later
+# response that lacks them does not make them stale.
+PLAN_FIELDS = frozenset({"planned_iterations"})
+
 
 class JobBook:
     """Jobs by key, newest first, read from and written to a JobStore."""
@@ -196,9 +200,11 @@ class JobBook:
     ) -> bool:
         """Copy a status response into the job; return whether anything changed.
 
-        With `partial`, fields the response has no value for keep theirs: a
-        list item carries fewer fields than a status response, and its missing
-        ones must not erase what a status call reported.
+        With `partial`, the response may lack fields, as a list item lacks the
+        phase and iteration of a status response. While the fields it has match
+        the job, the job keeps the ones it lacks. Once the build moved on (its
+        status or progress changed), the job's other fields describe an older
+        moment, so they are cleared, all but those in PLAN_FIELDS.
         """
         job = self._jobs.get(key)
         if job is None:
@@ -206,13 +212,20 @@ class JobBook:
 
         previous = job.status
         changed = False
+        lacking = []
         for job_field, status_field in STATUS_FIELDS.items():
             value = getattr(status, status_field)
             if partial and value is None:
+                lacking.append(job_field)
                 continue
             if getattr(job, job_field) != value:
                 setattr(job, job_field, value)
                 changed = True
+
+        if changed:
+            for job_field in lacking:
+                if job_field not in PLAN_FIELDS:
+                    setattr(job, job_field, None)
 
         seen_at = status.updated_at or utc_now()
         if changed:

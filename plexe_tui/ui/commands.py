@@ -55,8 +55,8 @@ def palette_commands(app: PlexeApp, screen: Screen[object]) -> Iterator[SystemCo
             continue
         where = "a local engine" if profile.is_local else profile.base_url
         yield SystemCommand(
-            f"Switch server: {name}",
-            f"Use {where} (profile {name} of config.toml)",
+            f"Switch server profile: {name}",
+            f"Use {where}, as [profiles.{name}] of config.toml sets",
             partial(app.request_server_switch, name),
         )
 

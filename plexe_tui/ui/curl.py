@@ -36,13 +36,15 @@ def curl_command(
     *,
     with_key: bool,
     key_variable: str = DEFAULT_KEY_VARIABLE,
+    note: str | None = None,
 ) -> str:
     """Return a curl command that starts the same build at `base_url`.
 
     With `with_key`, the command sends the value of the shell variable
     `key_variable` as the API key. The command spans lines joined by
     backslashes, for a POSIX shell. `-sS` hides curl's progress meter but not
-    its errors.
+    its errors. A `note` goes first, as a shell comment, so the pasted text
+    still runs.
     """
     url = f"{base_url.rstrip('/')}/models/{quote(job.model_name, safe='')}"
     body = json.dumps(build_request_of(job).to_body(), ensure_ascii=False)
@@ -56,4 +58,26 @@ def curl_command(
         # a name that is not a shell identifier makes a broken command.
         parts.append(f'-H "x-api-key: ${key_variable}"')
     parts.append(f"-d {shlex.quote(body)}")
-    return " \\\n  ".join(parts)
+    command = " \\\n  ".join(parts)
+    if note:
+        comment = "\n".join(f"# {line}" for line in note.splitlines())
+        command = f"{comment}\n{command}"
+    return command
+
+
+def local_engine_note(base_url: str, *, running: bool) -> str:
+    """Return the comment of a command for the local engine: which one it reaches.
+
+    The app starts its engine on a free port, so the address is good only
+    while this app runs.
+    """
+    if running:
+        return (
+            f"{base_url} is the local engine of the plexe-tui that is running "
+            "now.\nIts port changes at every start, and it stops when the app "
+            "quits."
+        )
+    return (
+        f"{base_url} is where 'plexe-tui engine' listens by default; start it "
+        "first.\nIt reads the same data folder as the app's engine."
+    )

@@ -80,14 +80,18 @@ def _with_reason(value: Any, reason: Any) -> str:
 def _approach_table(approaches: list[Any], body: dict[str, Any]) -> Table:
     metric = body.get("metric")
     metric_name = metric.get("name") if isinstance(metric, dict) else metric
-    table = Table(
-        title="Approaches tried, scored by cross-validation",
-        title_justify="left",
-        expand=False,
-    )
+    cross_validated = _cross_validated(approaches, body)
+    if cross_validated:
+        title = "Approaches tried, scored by cross-validation"
+    elif cross_validated is False:
+        title = "Approaches tried, scored on one holdout split"
+    else:
+        title = "Approaches tried"
+    table = Table(title=title, title_justify="left", expand=False)
     table.add_column("Approach")
     table.add_column(str(metric_name or "score"), justify="right")
-    table.add_column("±", justify="right")
+    if cross_validated:
+        table.add_column("±", justify="right")
     table.add_column("Seconds", justify="right")
     table.add_column("Error or note", overflow="fold")
 
@@ -97,14 +101,37 @@ def _approach_table(approaches: list[Any], body: dict[str, Any]) -> Table:
             continue
         name = str(item.get("name", "?"))
         marker = " (chosen)" if name == chosen else ""
+        spread = [_number(item.get("metric_std"))] if cross_validated else []
         table.add_row(
             Text(name + marker, style="bold" if marker else ""),
             _number(item.get("metric_value")),
-            _number(item.get("metric_std")),
+            *spread,
             _number(item.get("seconds"), digits=2),
             _note(item),
         )
     return table
+
+
+def _cross_validated(approaches: list[Any], body: dict[str, Any]) -> bool | None:
+    """Return whether several splits scored each approach; None when unknown.
+
+    The local engine sends `validation_splits`. Without it, a nonzero spread
+    (`metric_std`) of some approach shows there were several splits. Earlier
+    engines sent a spread of 0 for a single holdout split, so a zero spread
+    proves nothing.
+    """
+    splits = body.get("validation_splits")
+    if isinstance(splits, int) and not isinstance(splits, bool) and splits > 0:
+        return splits > 1
+    for item in approaches:
+        spread = item.get("metric_std") if isinstance(item, dict) else None
+        if _is_number(spread) and spread > 0:
+            return True
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _note(approach: dict[str, Any]) -> Text:

@@ -16,7 +16,14 @@ from textual.theme import Theme
 
 from plexe_tui.api import is_terminal
 from plexe_tui.store import Job
-from plexe_tui.ui.format import absolute_time, metric_text, parse_time, status_text
+from plexe_tui.ui.format import (
+    absolute_time,
+    duration_text,
+    metric_text,
+    parse_time,
+    status_text,
+)
+from plexe_tui.ui.path_text import PathText
 
 # Width of the label column of the field grid and of the rows below it, so
 # that the lineage rows line up with the grid.
@@ -72,8 +79,22 @@ def headline(job: Job, theme: Theme) -> Text:
     return line
 
 
-def field_table(job: Job, server_label: str, theme: Theme) -> Table:
-    """Return the grid of the request's fields and the build's result."""
+@dataclass(frozen=True)
+class ModelSchemas:
+    """The input and output schemas of a finished model, from its server's record."""
+
+    input_schema: dict[str, Any] | None
+    output_schema: dict[str, Any] | None
+
+
+def field_table(
+    job: Job, server_label: str, theme: Theme, model: ModelSchemas | None = None
+) -> Table:
+    """Return the grid of the request's fields and the build's result.
+
+    A schema the request left to the server is shown as the server chose it,
+    once `model` contains the server's record.
+    """
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
     table.add_column(overflow="fold")
@@ -82,13 +103,15 @@ def field_table(job: Job, server_label: str, theme: Theme) -> Table:
         ("Model", job.label),
         ("Server", server_label),
         ("Status", status_text(job.status, theme)),
-        ("Phase", job.phase),
+        # A job saved by an older version may keep the phase it had before it
+        # ended. The engine clears the phase when a build ends.
+        ("Phase", None if ended else job.phase),
         ("Result" if ended else "Best so far", _result_text(job)),
         ("Goal", job.goal),
-        ("Dataset", job.dataset),
+        ("Dataset", PathText(job.dataset) if job.dataset else None),
         ("Upload id", job.upload_id),
-        ("Input schema", _json(job.input_schema)),
-        ("Output schema", _json(job.output_schema)),
+        ("Input schema", _schema_text(job.input_schema, model, "input_schema")),
+        ("Output schema", _schema_text(job.output_schema, model, "output_schema")),
         ("Metric", job.metric or "server default"),
         ("Max iterations", job.max_iterations or "server default"),
         ("Provider", job.provider or "server default"),
@@ -98,7 +121,9 @@ def field_table(job: Job, server_label: str, theme: Theme) -> Table:
     for name, value in rows:
         if value is None or value == "" or (isinstance(value, Text) and not value):
             value = EMPTY
-        table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
+        if not isinstance(value, Text | PathText):
+            value = Text(str(value))
+        table.add_row(name, value)
     return table
 
 
@@ -125,23 +150,11 @@ def timeline_table(job: Job, theme: Theme) -> Table | Text:
     return table
 
 
-def duration_text(seconds: float) -> str:
-    """Return a duration as `42 s`, `3 min 5 s` or `2 h 10 min`."""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        minutes, rest = divmod(whole, 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, rest = divmod(whole, 3600)
-    minutes = rest // 60
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
 def _since(previous: str | None, current: str) -> str:
     start, end = parse_time(previous), parse_time(current)
     if start is None or end is None:
         return ""
+    # The job list's Duration column writes durations the same way.
     return f"after {duration_text((end - start).total_seconds())}"
 
 
@@ -153,6 +166,19 @@ def _result_text(job: Job) -> Text | None:
         name = job.best_metric_name or "metric"
         return Text(f"{name} = {job.best_metric_value:.4g}")
     return None
+
+
+def _schema_text(
+    requested: dict[str, Any] | None, model: ModelSchemas | None, name: str
+) -> str | None:
+    """Return the requested schema, else the one the server chose, else None."""
+    if requested:
+        return _json(requested)
+    chosen = getattr(model, name) if model is not None else None
+    if not chosen:
+        return None
+    columns = "1 column" if len(chosen) == 1 else f"{len(chosen)} columns"
+    return f"chosen by the server, {columns}: {_json(chosen)}"
 
 
 def _json(value: dict[str, Any] | None) -> str | None:

@@ -6,6 +6,7 @@ returns plain `rich.text.Text` and never goes through markup.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -20,7 +21,12 @@ def status_style(status: str, theme: Theme) -> str:
     """Return a Rich style for a status word: a theme colour, never the only cue.
 
     The colour is the theme's, shaded until it is readable on the theme.
+    With NO_COLOR set (no-color.org), Textual turns every colour into a grey of
+    the same lightness, and the theme colours turn into greys close to a light
+    background. The words then keep the text colour, in bold.
     """
+    if "NO_COLOR" in os.environ:
+        return "bold"
     colours = {
         name: rich_colour_name(colour)
         for name, colour in readable_text_colours(theme).items()

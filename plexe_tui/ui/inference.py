@@ -8,6 +8,7 @@ screen.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ TYPE_ALIASES = {
     "boolean": BOOL,
 }
 TRUE_TEXT = frozenset({"true", "yes", "1"})
+INFINITY_WORDS = frozenset({"inf", "infinity"})
 FALSE_TEXT = frozenset({"false", "no", "0"})
 
 
@@ -83,25 +85,33 @@ def _parse_int(text: str) -> int:
         return int(text)
     except ValueError:
         pass
-    number = _float_or_none(text)
-    if number is None or not number.is_integer():
+    number = _finite_float(text, "must be a whole number, such as 42")
+    if not number.is_integer():
         raise ValueError("must be a whole number, such as 42")
     return int(number)
 
 
 def _parse_float(text: str) -> float:
-    number = _float_or_none(text)
-    if number is None:
-        raise ValueError("must be a number, such as 3.5")
-    return number
+    return _finite_float(text, "must be a number, such as 3.5")
 
 
-def _float_or_none(text: str) -> float | None:
+def _finite_float(text: str, not_number: str) -> float:
+    """Return the number, or raise ValueError with `not_number` or a range message.
+
+    JSON has no infinity, so `inf` and numbers beyond the float range, such as
+    1e999, which Python reads as infinity, are rejected.
+    """
     try:
         number = float(text)
     except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+        raise ValueError(not_number) from None
+    if math.isfinite(number):
+        return number
+    if text.lstrip("+-").lower() in INFINITY_WORDS:
+        raise ValueError(f"{not_number}; infinity cannot be sent")
+    raise ValueError(
+        f"is out of range: numbers go up to about {sys.float_info.max:.1e}"
+    )
 
 
 def _parse_bool(text: str) -> bool:

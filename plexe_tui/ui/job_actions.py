@@ -15,7 +15,7 @@ from plexe_tui.api import ApiError, is_terminal
 from plexe_tui.api.errors import NotFoundError
 from plexe_tui.store import Job
 from plexe_tui.ui.connection import LOCAL_SERVER
-from plexe_tui.ui.curl import curl_command
+from plexe_tui.ui.curl import curl_command, local_engine_note
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.server_choice import key_profile, key_variable
 from plexe_tui.ui.servers import server_label
@@ -62,7 +62,9 @@ class JobActions:
             self.screen.dismiss()
 
         self.app.push_screen(
-            ChoiceScreen(question, [("forget", "Forget"), ("cancel", "Keep")]),
+            ChoiceScreen(
+                question, [("forget", "Forget"), ("cancel", "Keep")], focus="cancel"
+            ),
             answered,
         )
 
@@ -87,7 +89,7 @@ class JobActions:
                     self.send_delete(job), name="delete", exclusive=True
                 )
 
-        self.app.push_screen(ChoiceScreen(question, choices), answered)
+        self.app.push_screen(ChoiceScreen(question, choices, focus="cancel"), answered)
 
     async def send_delete(self, job: Job) -> None:
         """Send the DELETE and apply its outcome."""
@@ -146,22 +148,32 @@ class JobActions:
         read from the variable of the profile that names the server.
         """
         base_url = job.server
+        note = None
+        engine_note = ""
         if job.server == LOCAL_SERVER:
             connection = self.app.servers.existing_connection(LOCAL_SERVER)
             engine = connection.engine if connection is not None else None
-            base_url = (engine.base_url if engine else None) or DEFAULT_ENGINE_URL
+            running = engine.base_url if engine else None
+            base_url = running or DEFAULT_ENGINE_URL
+            note = local_engine_note(base_url, running=running is not None)
+            engine_note = (
+                " Its port changes at every start of the app."
+                if running
+                else " Start it with 'plexe-tui engine' first."
+            )
         variable = key_variable(self.app, job.server)
         command = curl_command(
             job,
             base_url,
             with_key=variable is not None,
             key_variable=variable or "",
+            note=note,
         )
         self.app.copy_to_clipboard(command)
-        where = "the local engine" if job.server == LOCAL_SERVER else base_url
+        where = f"the local engine at {base_url}" if note else base_url
         self.app.notify(
             f"Copied a curl command that starts {job.model_name} again on "
-            f"{where}.{self.key_note(job, variable)}",
+            f"{where}.{self.key_note(job, variable)}{engine_note}",
             markup=False,
         )
 

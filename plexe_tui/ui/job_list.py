@@ -56,6 +56,14 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 NAME_MIN_WIDTH = 12
+NAME_COMFORT_WIDTH = 20
+"""Below this the name column gets room from the others: `churn-model:12 external`."""
+NARROW_HIDDEN = ("progress", "server")
+"""Columns hidden in this order while the name column is narrower than comfortable.
+The detail shows the progress, and the line above the table names the servers."""
+METRIC_NARROW_WIDTH = 17
+"""The metric column when hiding columns left the name too narrow still:
+room for `roc_auc = 0.9934` and the sort mark."""
 STATUS_MAX_WIDTH = 16
 SERVER_MAX_WIDTH = 22
 """Longer status words and server labels are cut with an ellipsis."""
@@ -429,7 +437,12 @@ class JobList:
         )
 
     def column_widths(self, total: int, padding: int) -> list[int]:
-        """Return each column's content width for a table `total` cells wide."""
+        """Return each column's content width for a table `total` cells wide.
+
+        A width of 0 hides the column, padding included. While the name column
+        would be narrower than NAME_COMFORT_WIDTH, the NARROW_HIDDEN columns
+        go, then the metric column narrows.
+        """
         widths = []
         for column in COLUMNS:
             if column.width is None:
@@ -440,8 +453,18 @@ class JobList:
                 widths.append(self.server_width)
             else:
                 widths.append(max(column.width, len(column.label) + SORT_MARK_WIDTH))
-        used = sum(widths) + padding * 2 * len(COLUMNS)
-        widths[0] = max(NAME_MIN_WIDTH, total - used)
+
+        def name_width() -> int:
+            visible = [width for width in widths[1:] if width > 0]
+            return total - sum(visible) - padding * 2 * (len(visible) + 1)
+
+        for key in NARROW_HIDDEN:
+            if name_width() < NAME_COMFORT_WIDTH:
+                widths[COLUMN_KEYS.index(key)] = 0
+        metric = COLUMN_KEYS.index("metric")
+        if name_width() < NAME_COMFORT_WIDTH:
+            widths[metric] = min(widths[metric], METRIC_NARROW_WIDTH)
+        widths[0] = max(NAME_MIN_WIDTH, name_width())
         return widths
 
     def cells(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +30,20 @@ NAMED_KEYS = frozenset(
 """Keys with a name and no modifier, such as `f5`, `escape` and `pageup`."""
 
 OWN_PACKAGE = "plexe_tui."
+
+# Names a user knows the screens and widgets by, for key warnings. Any other
+# class is named by its words, such as "the inference form" for InferenceForm.
+PLACE_NAMES = {
+    "PlexeApp": "every screen",
+    "JobsScreen": "the job list",
+    "JobTable": "the job list",
+    "BuildScreen": "the build form",
+    "SchemaEditor": "the build form's columns table",
+    "DetailScreen": "the job detail",
+    "HelpScreen": "the key help",
+    "ChoiceScreen": "the confirmation questions",
+    "FilePickerScreen": "the file picker",
+}
 
 
 @dataclass
@@ -117,9 +132,18 @@ def find_clashes(app_class: type[App[object]], keymap: Mapping[str, str]) -> lis
         keys = _effective_keys(cls, keymap)
         if issubclass(cls, Screen):
             keys = {key: keys.get(key, []) + app_keys.get(key, []) for key in keys}
-        warnings.extend(_clash_warnings(cls.__name__, keys, keymap))
-    warnings.extend(_clash_warnings(app_class.__name__, app_keys, keymap))
+        warnings.extend(_clash_warnings(place_name(cls), keys, keymap))
+    warnings.extend(_clash_warnings(place_name(app_class), app_keys, keymap))
     return warnings
+
+
+def place_name(cls: type[DOMNode]) -> str:
+    """Return the name a user knows a screen or widget by, e.g. `the job list`."""
+    name = PLACE_NAMES.get(cls.__name__)
+    if name is not None:
+        return name
+    words = re.findall(r"[A-Z][a-z0-9]*", cls.__name__) or [cls.__name__]
+    return "the " + " ".join(word.lower() for word in words)
 
 
 def _effective_keys(

@@ -18,6 +18,7 @@ from textual.worker import Worker
 from plexe_tui.api import ApiError
 from plexe_tui.store import Job
 from plexe_tui.ui.batch import BatchError, BatchPredictor
+from plexe_tui.ui.detail_view import ModelSchemas
 from plexe_tui.ui.inference import Feature, example_row, features_from_schema
 from plexe_tui.ui.screens.pickers import FilePickerScreen
 from plexe_tui.ui.widgets.batch_panel import BatchPanel
@@ -79,6 +80,12 @@ class Predictions:
         else:
             schema = model.get("input_schema") or schema
             self.output_keys = [str(key) for key in model.get("output_schema") or {}]
+            self.screen.show_model_schemas(
+                ModelSchemas(
+                    _schema_or_none(model.get("input_schema")),
+                    _schema_or_none(model.get("output_schema")),
+                )
+            )
 
         self.features = features_from_schema(schema)
         example = await asyncio.to_thread(example_row, job.dataset, self.features)
@@ -109,19 +116,20 @@ class Predictions:
         return await client.infer(job.model_name, job.model_version, body)
 
     def pick_file(self, job: Job) -> None:
-        """Open the file picker in the dataset's folder, then predict the file."""
-        start = Path.cwd()
-        if job.dataset:
-            folder = Path(job.dataset).expanduser().parent
-            if folder.is_dir():
-                start = folder
+        """Open the CSV file picker, then predict the chosen file.
+
+        The picker opens in the working folder, not in the training file's,
+        because the rows to predict are new ones. Its path field reaches any
+        other folder.
+        """
 
         def picked(path: Path | None) -> None:
             if path is not None:
                 self.start_batch(job, path)
 
         title = "Choose a CSV file to predict, one row per prediction"
-        self.app.push_screen(FilePickerScreen(start, title), picked)
+        picker = FilePickerScreen(Path.cwd(), title, suffixes=(".csv",))
+        self.app.push_screen(picker, picked)
 
     def start_batch(self, job: Job, path: Path) -> None:
         """Predict every row of `path` in the background."""
@@ -172,3 +180,7 @@ class Predictions:
         """Cancel the batch prediction in progress."""
         if self.batch is not None:
             self.batch.cancel()
+
+
+def _schema_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and value else None

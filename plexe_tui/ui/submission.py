@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from plexe_tui.api import PlexeClient
+from plexe_tui.api import ApiError, PlexeClient
 from plexe_tui.store import Job
 from plexe_tui.store.uploads import UploadCache
 from plexe_tui.ui.form_rules import CheckedForm
@@ -62,7 +62,16 @@ class Submission:
             request = dataclasses.replace(request, upload_id=await self.upload(path))
 
         self.on_status(f"Starting the build of {form.model_name}…")
-        ref = await self.client.start_build(form.model_name, request)
+        try:
+            ref = await self.client.start_build(form.model_name, request)
+        except ApiError as exc:
+            log.warning(
+                "The build of %s on %s was not started: %s",
+                form.model_name,
+                self.server,
+                exc.message,
+            )
+            raise
         log.info("Started %s:%s on %s", ref.model_name, ref.model_version, self.server)
         return Job(
             model_name=ref.model_name,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.theme import Theme
 
-from plexe_tui.store.config import FILE_NAME, save_setting
+from plexe_tui.store.config import FILE_NAME, Settings, save_setting
 from plexe_tui.ui.keys import (
     check_keymap,
     find_clashes,
@@ -30,21 +32,46 @@ WARNING_SECONDS = 20
 """How long the settings warnings stay on screen: long enough to read a path."""
 
 
+@dataclass
+class UserSettingsCheck:
+    """The theme and key remaps that apply, and a warning for each one that cannot."""
+
+    theme: str
+    keymap: dict[str, str]
+    warnings: list[str]
+
+
+def check_user_settings(
+    config: Settings, available_themes: Collection[str]
+) -> UserSettingsCheck:
+    """Check the theme and the `[keys]` remaps of config.toml against this app.
+
+    The config.toml reader checks only types; theme names and binding ids are
+    known here, where the screens are. `plexe-tui config` runs this too.
+    """
+    from plexe_tui.ui.app import PlexeApp
+
+    theme, theme_warning = resolve_theme(config.theme, available_themes)
+    warnings = [theme_warning] if theme_warning else []
+    keymap: dict[str, str] = {}
+    if config.keys:
+        check = check_keymap(config.keys, known_binding_ids(PlexeApp))
+        warnings.extend(check.warnings)
+        warnings.extend(find_clashes(PlexeApp, check.keymap))
+        keymap = check.keymap
+    return UserSettingsCheck(theme, keymap, warnings)
+
+
 def apply_user_settings(app: PlexeApp) -> None:
     """Apply the theme and key remaps of config.toml; show its problems once."""
-    warnings = list(app.settings.config_warnings)
+    check = check_user_settings(app.config, app.available_themes)
+    warnings = [*app.settings.config_warnings, *check.warnings]
 
-    theme, theme_warning = resolve_theme(app.config.theme, app.available_themes)
-    if theme_warning:
-        warnings.append(theme_warning)
-    app.theme = theme
-    app.saved_theme = config_value(theme)
+    app.theme = check.theme
+    app.saved_theme = config_value(check.theme)
     app.theme_changed_signal.subscribe(app, app.theme_changed)
 
-    if app.config.keys:
-        check = check_keymap(app.config.keys, known_binding_ids(type(app)))
-        warnings.extend(check.warnings)
-        warnings.extend(find_clashes(type(app), check.keymap))
+    if check.keymap:
         apply_keymap(app, check.keymap)
 
     for warning in warnings:

@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 
 from plexe_tui.api import is_terminal
 from plexe_tui.ui.app import AppSettings, PlexeApp, create_app
+from plexe_tui.ui.engine_builds import QuitQuestion
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
@@ -183,3 +184,62 @@ async def test_killed_engine_is_restarted(tmp_path: Path) -> None:
 
     assert health["status"] == "ok"
     assert engine.exited
+
+
+async def test_quit_asks_then_build_resumes(tmp_path: Path) -> None:
+    """Quitting stops the engine's build: the question names it, then the restart."""
+    lines = (DATA_DIR / "breast_cancer.csv").read_text().splitlines()
+    dataset = tmp_path / "cancer_x20.csv"
+    dataset.write_text("\n".join([lines[0], *(lines[1:] * 20)]) + "\n")
+
+    app = create_app(settings_for(tmp_path))
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await pilot.press("n")
+        await type_into(pilot, "#model_name", "slow")
+        await type_into(pilot, "#goal", "predict the diagnosis")
+        await type_into(pilot, "#dataset", str(dataset))
+        await type_into(pilot, "#max_iterations", "20")
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, DetailScreen),
+            "the detail screen after submitting",
+            BUILD_TIMEOUT,
+        )
+        job = app.book.get(app.screen.key)
+        assert job is not None
+        await pilot.press("escape")
+
+        await pilot.press("q")
+        question = app.screen
+        text = question.question if isinstance(question, QuitQuestion) else ""
+        focused = app.focused.id if app.focused else None
+        await pilot.press("enter")
+        kept_running = isinstance(app.screen, JobsScreen)
+
+        await pilot.press("q")
+        await pilot.press("ctrl+q")
+
+    assert isinstance(question, QuitQuestion)
+    assert "1 build is running on the local engine: slow:1." in text
+    assert "it resumes at its next start" in text
+    assert focused == "cancel"
+    assert kept_running
+    assert not is_terminal(job.status)
+
+    relaunched = create_app(settings_for(tmp_path))
+    async with relaunched.run_test(size=TERMINAL_SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: any(
+                "resumed" in note.message for note in relaunched._notifications
+            ),
+            "the notice of resumed builds",
+            BUILD_TIMEOUT,
+        )
+        notices = [note.message for note in relaunched._notifications]
+        client = await relaunched.connection.client()
+        status = await client.get_status("slow", "1")
+
+    assert "The local engine resumed 1 unfinished build: slow:1." in notices
+    assert status.status in ("pending", "building", "completed")

@@ -191,6 +191,11 @@ def test_holdout_on_large_data(engine: EngineProcess, tmp_path: Path) -> None:
     assert status["status"] == "completed", status
     described = engine.describe("holdout", version)
     assert "holdout of 20%" in described["validation"]
+    assert described["validation_splits"] == 1
+    assert "cross-validated" not in described["chosen_reason"]
+    assert "holdout" in described["chosen_reason"]
+    spreads = [approach["metric_std"] for approach in described["approaches"]]
+    assert spreads == [None] * len(spreads)
     assert described["rows_used"] == 100_050
     assert status["result"]["metric_value"] > 0.9
 

@@ -261,6 +261,19 @@ def test_other_version_moved_aside(config_path: Path) -> None:
     assert len(aside_files(config_path)) == 1
 
 
+@pytest.mark.parametrize("text", ["theme = [unclosed\n", "version = 2\n"])
+def test_read_only_leaves_unreadable_file(config_path: Path, text: str) -> None:
+    write(config_path, text)
+
+    loaded = load_config(config_path, read_only=True)
+
+    assert loaded.settings == Settings()
+    assert loaded.unreadable
+    assert "left as it is" in loaded.warnings[0]
+    assert config_path.read_text(encoding="utf-8") == text
+    assert aside_files(config_path) == []
+
+
 def test_missing_version_read_as_current(config_path: Path) -> None:
     write(config_path, 'theme = "light"\n')
 

@@ -112,7 +112,27 @@ def test_round_skips_forgotten_builds(tmp_path: Path) -> None:
 
 
 def test_round_keeps_fields_lists_omit(tmp_path: Path) -> None:
-    book = book_with(tmp_path, job("a", iteration=2, phase="search"))
+    """A list item that matches the job leaves what a status call reported."""
+    book = book_with(tmp_path, job("a", build_progress=50, iteration=2, phase="search"))
+    result = SyncRound(
+        listed={f"a:1@{SERVER}": BuildStatus("a", "1", "building", build_progress=50)}
+    )
+
+    changed = book.apply_round(SERVER, result)
+    updated = book.get(f"a:1@{SERVER}")
+
+    assert changed == set()
+    assert updated is not None
+    assert updated.iteration == 2
+    assert updated.phase == "search"
+
+
+def test_round_progress_clears_old_phase(tmp_path: Path) -> None:
+    """Once the progress moved, the phase and iteration seen before are stale."""
+    book = book_with(
+        tmp_path,
+        job("a", phase="starting", iteration=0, planned_iterations=3),
+    )
     result = SyncRound(
         listed={f"a:1@{SERVER}": BuildStatus("a", "1", "building", build_progress=50)}
     )
@@ -123,8 +143,26 @@ def test_round_keeps_fields_lists_omit(tmp_path: Path) -> None:
     assert changed == {f"a:1@{SERVER}"}
     assert updated is not None
     assert updated.build_progress == 50
-    assert updated.iteration == 2
-    assert updated.phase == "search"
+    assert updated.phase is None
+    assert updated.iteration is None
+    assert updated.planned_iterations == 3
+
+
+def test_listed_end_clears_phase(tmp_path: Path) -> None:
+    book = book_with(
+        tmp_path,
+        job("a", phase="starting", best_metric_name="f1", best_metric_value=0.7),
+    )
+    result = SyncRound(listed={f"a:1@{SERVER}": BuildStatus("a", "1", "completed")})
+
+    book.apply_round(SERVER, result)
+    ended = book.get(f"a:1@{SERVER}")
+
+    assert ended is not None
+    assert ended.status == "completed"
+    assert ended.phase is None
+    assert ended.best_metric_name is None
+    assert ended.best_metric_value is None
 
 
 def test_round_leaves_ended_builds(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from plexe_tui.store import Job
 from plexe_tui.ui.app import PlexeApp
-from plexe_tui.ui.curl import curl_command
+from plexe_tui.ui.curl import curl_command, local_engine_note
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
@@ -347,3 +347,68 @@ async def test_other_server_actions(platform: FakePlatform, config_dir: Path) ->
     # No profile names that server, so the app sends it no key.
     assert "x-api-key" not in command
     assert platform.requests_to("GET", "/models/churn/4") == []
+
+
+# Enter on a question that loses something
+
+
+@pytest.mark.parametrize(
+    ("status", "key"),
+    [("completed", "d"), ("building", "d"), ("completed", "f")],
+)
+async def test_enter_keeps_the_job(
+    platform: FakePlatform, config_dir: Path, status: str, key: str
+) -> None:
+    """Enter right after `d` or `f` presses the safe choice, never the loss."""
+    write_jobs(config_dir, [churn_job(platform.url, status=status)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_first_job(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        focused = app.focused
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+
+    assert focused is not None
+    assert focused.id == "cancel"
+    assert isinstance(screen, DetailScreen)
+    assert app.book.get(f"churn:4@{platform.url}") is not None
+    assert platform.requests_to("DELETE", "/models/churn/4") == []
+
+
+async def test_copy_curl_local_job_notes_engine(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """With no engine running here, the command names the default port and why."""
+    write_jobs(config_dir, [churn_job("local")])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_first_job(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        command = app.clipboard
+        shown = [message for _, message, _ in toasts(pilot)]
+
+    first, second, third = command.splitlines()[:3]
+    assert first.startswith("# http://127.0.0.1:8765 is where 'plexe-tui engine'")
+    assert second.startswith("# ")
+    assert third.startswith("curl -sS -X POST http://127.0.0.1:8765/models/churn")
+    assert "Start it with 'plexe-tui engine' first." in shown[0]
+
+
+def test_curl_note_is_a_shell_comment() -> None:
+    """The note runs as a comment in bash, so the pasted text still works."""
+    job = Job(model_name="cancer", model_version="2", server="local", goal="g")
+    note = local_engine_note("http://127.0.0.1:41234", running=True)
+    command = curl_command(job, "http://127.0.0.1:41234", with_key=False, note=note)
+
+    checked = subprocess.run(
+        ["bash", "-n", "-c", command], capture_output=True, text=True, check=False
+    )
+
+    assert command.startswith("# http://127.0.0.1:41234 is the local engine")
+    assert "Its port changes at every start" in command
+    assert checked.returncode == 0, checked.stderr

@@ -22,6 +22,7 @@ from tests.ui.helpers import (
     read_jobs,
     settle,
     static_text,
+    wait_for_screen,
     wait_until,
     widget_text,
     write_jobs,
@@ -144,6 +145,30 @@ async def test_detail_shows_every_field(
     assert rows["Created"] == "2025-03-14 09:30:00 UTC"
     assert rows["Updated"] == "2025-03-14 10:45:10 UTC"
     assert lineage == "churn:3 (not in this app's list)"
+
+
+async def test_detail_shows_server_schemas(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """Schemas the request left out are shown as the finished model has them."""
+    platform.set_build("churn", "4", status="completed")
+    platform.respond(
+        "GET",
+        "/models/churn/4",
+        json={"input_schema": {"age": "int", "plan": "str"}, "output_schema": {}},
+        times=None,
+    )
+    write_jobs(config_dir, [full_job(platform.url, input_schema={}, output_schema={})])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await settle(pilot)
+        rows = field_rows(static_text(pilot, "#fields"))
+
+    assert rows["Input schema"] == (
+        'chosen by the server, 2 columns: {"age": "int", "plan": "str"}'
+    )
+    assert rows["Output schema"] == "—"
 
 
 async def test_detail_defaults_shown(platform: FakePlatform, config_dir: Path) -> None:
@@ -318,6 +343,34 @@ async def test_detail_escape_and_resubmit(
         assert isinstance(pilot.app.screen, JobsScreen)
 
 
+async def test_escape_after_resubmit_goes_to_list(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """The new build's detail replaces the one it was resubmitted from."""
+    write_jobs(config_dir, [full_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_detail(pilot)
+        await pilot.press("s")
+        await wait_for_screen(pilot, BuildScreen)
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, DetailScreen)
+                and app.screen.key != f"churn:4@{platform.url}"
+            ),
+            "the detail of the new build",
+        )
+        stack = [type(screen).__name__ for screen in app.screen_stack]
+        await pilot.press("escape")
+        await pilot.pause()
+        after_escape = app.screen
+
+    assert stack == ["Screen", "JobsScreen", "DetailScreen"]
+    assert isinstance(after_escape, JobsScreen)
+
+
 # Status changes, progress, approaches and lineage
 
 
@@ -355,7 +408,7 @@ async def test_timeline_recorded_and_saved(
     assert "were not recorded" in " ".join(before.split())
     assert [line.split() for line in after.strip().splitlines()] == [
         ["2025-03-14", "12:00:05", "UTC", "building"],
-        ["2025-03-14", "12:02:17", "UTC", "completed", "after", "2", "min", "12", "s"],
+        ["2025-03-14", "12:02:17", "UTC", "completed", "after", "2m", "12s"],
     ]
     saved = read_jobs(config_dir)[0]["history"]
     assert saved == [
@@ -570,3 +623,17 @@ async def test_copy_error_text(platform: FakePlatform, config_dir: Path) -> None
         await settle(pilot)
 
     assert app.clipboard == LONG_ERROR
+
+
+async def test_status_changes_beside_fields_when_wide(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """At 200 columns the status changes follow the fields, not the right edge."""
+    write_jobs(config_dir, [full_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await open_detail(pilot)
+        await settle(pilot)
+        history = pilot.app.screen.query_one("#history").region
+
+    assert history.x <= 120

@@ -1,13 +1,19 @@
-"""The detail's renderables that need no screen: progress states and durations."""
+"""The detail's renderables that need no screen: progress states and the field grid."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from rich.console import Console
+from textual.theme import BUILTIN_THEMES
 
 from plexe_tui.store import Job
-from plexe_tui.ui.detail_view import ProgressState, duration_text, progress_state
+from plexe_tui.ui.detail_view import (
+    ProgressState,
+    field_table,
+    progress_state,
+)
 
 
 def job_with(**fields: Any) -> Job:
@@ -57,17 +63,35 @@ def test_progress_state(fields: dict[str, Any], expected: ProgressState | None) 
     assert progress_state(job_with(**fields)) == expected
 
 
+def table_text(job: Job) -> str:
+    console = Console(width=100, no_color=True)
+    with console.capture() as capture:
+        console.print(field_table(job, "local engine", BUILTIN_THEMES["textual-dark"]))
+    return capture.get()
+
+
 @pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0, "0 s"),
-        (4.4, "4 s"),
-        (59.6, "1 min"),
-        (185, "3 min 5 s"),
-        (3600, "1 h"),
-        (7830, "2 h 10 min"),
-        (-3, "0 s"),
-    ],
+    ("status", "shown"), [("building", True), ("completed", False)]
 )
-def test_duration_text(seconds: float, text: str) -> None:
-    assert duration_text(seconds) == text
+def test_phase_row_only_while_active(status: str, shown: bool) -> None:
+    text = table_text(job_with(status=status, phase="starting"))
+
+    assert ("starting" in text) is shown
+
+
+def test_dataset_path_wraps_after_slash() -> None:
+    path = "/home/analyst/projects/customer-churn/data/customers_2024_q3.csv"
+    job = job_with(status="completed", dataset=path)
+    console = Console(width=50, no_color=True)
+    with console.capture() as capture:
+        console.print(field_table(job, "local engine", BUILTIN_THEMES["textual-dark"]))
+    lines = [line.rstrip() for line in capture.get().splitlines()]
+    start = next(index for index, line in enumerate(lines) if "Dataset" in line)
+    pieces = [lines[start].split("Dataset", 1)[1].strip()]
+    for line in lines[start + 1 :]:
+        if line[:18].strip():
+            break
+        pieces.append(line.strip())
+
+    assert "".join(pieces) == path
+    assert all(piece.endswith("/") for piece in pieces[:-1])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from plexe_tui.api import PlexeClient
 from plexe_tui.ui.format import size_text
@@ -134,6 +134,56 @@ async def test_browse_backspace_goes_up(
 
         assert start == folder / "archive"
         assert shown_content(pilot, "#picker-folder") == str(folder)
+
+
+async def tree_names(pilot: Pilot[Any], expected: list[str]) -> list[str]:
+    """Wait until the picker's tree lists `expected`; return what it lists."""
+    tree = pilot.app.screen.query_one(DataFileTree)
+
+    def names() -> list[str]:
+        return [str(node.label) for node in tree.root.children]
+
+    await wait_until(pilot, lambda: names() == expected, f"the tree to list {expected}")
+    return names()
+
+
+async def test_browse_typing_finds_files(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    """Letters typed in the tree go to the path field, which narrows the list."""
+    folder = data_folder(tmp_path)
+    async with open_form(platform.url, config_dir) as (pilot, _):
+        await enter_value(pilot, "dataset", str(folder / "churn.csv"))
+        picker = await open_file_picker(pilot)
+        await pilot.press("p", "r")
+        field = picker.query_one("#picker-path", Input)
+        found = await tree_names(pilot, ["prices.jsonl"])
+        await pilot.press("down", "enter")
+        await pilot.pause()
+
+        assert field.value == "pr"
+        assert found == ["prices.jsonl"]
+        assert form_values(pilot)["dataset"] == str(folder / "prices.jsonl")
+
+
+async def test_browse_typed_path_chosen(
+    platform: FakePlatform, config_dir: Path, tmp_path: Path
+) -> None:
+    folder = data_folder(tmp_path)
+    async with open_form(platform.url, config_dir) as (pilot, _):
+        await enter_value(pilot, "dataset", str(folder / "churn.csv"))
+        picker = await open_file_picker(pilot)
+        field = picker.query_one("#picker-path", Input)
+        field.focus()
+        field.value = str(folder / "archive") + "/"
+        await tree_names(pilot, ["old.csv"])
+        folder_line = shown_content(pilot, "#picker-folder")
+        field.value = str(folder / "archive" / "old.csv")
+        await pilot.press("enter")
+        await pilot.pause()
+
+        assert folder_line == str(folder / "archive")
+        assert form_values(pilot)["dataset"] == str(folder / "archive" / "old.csv")
 
 
 # Uploads on the server

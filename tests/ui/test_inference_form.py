@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar
 
@@ -176,7 +177,7 @@ async def test_form_checks_types(
         "bill_length_mm": "must be a number, such as 3.5",
         "year": "must be a whole number, such as 42",
     }
-    assert status == "Fix the 2 field(s) marked in red, then predict again."
+    assert status == "Fix the 2 fields marked in red, then predict again."
     assert focused_bill
     assert form.output is None
     assert errors_after == {}
@@ -529,3 +530,75 @@ def test_input_ids_safe_for_any_name() -> None:
 
     assert list(row.compose())[2].id == "feature-3"
     assert isinstance(list(row.compose())[2], Input)
+
+
+async def test_invalid_field_hides_old_answer(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """A prediction next to an error would read as the one for the new values."""
+    script_model(platform, FAKE_SCHEMA)
+    write_jobs(config_dir, [fake_job(platform.url)])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=(100, 24)) as pilot:
+        form = await open_form(pilot)
+        await set_field(pilot, form, "age", "40")
+        form.submit()
+        result = form.query_one("#inference-result")
+        await wait_until(pilot, lambda: result.display, "the first answer")
+
+        await set_field(pilot, form, "age", "abc")
+        scroller = app.screen.query_one("#detail")
+        scroller.scroll_end(animate=False)
+        await pilot.pause()
+        form.submit()
+        await settle(pilot)
+        status = static_text(pilot, "#inference-status").strip()
+        field = row_named(form, "age").input
+        field_shown = scroller.region.contains_region(field.region)
+        focused = app.focused
+
+    assert status == "Fix the field marked in red, then predict again."
+    assert not result.display
+    assert form.output is None
+    assert focused is field
+    assert field_shown
+
+
+async def test_batch_picker_lists_csv_only(
+    platform: FakePlatform,
+    config_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch reads CSV only, and the rows to predict are not the training file."""
+    work = tmp_path / "work"
+    (work / "archive").mkdir(parents=True)
+    (work / "new_rows.csv").write_text("age\n3\n", encoding="utf-8")
+    (work / "rows.jsonl").write_text('{"age": 3}\n', encoding="utf-8")
+    training = tmp_path / "training"
+    training.mkdir()
+    (training / "train.csv").write_text("age,y\n3,1\n", encoding="utf-8")
+    monkeypatch.chdir(work)
+    script_model(platform, FAKE_SCHEMA)
+    write_jobs(
+        config_dir, [fake_job(platform.url, dataset=str(training / "train.csv"))]
+    )
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press("b")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, FilePickerScreen)
+                and bool(pilot.app.screen.query_one(DataFileTree).root.children)
+            ),
+            "the file picker's folder",
+        )
+        picker = pilot.app.screen
+        assert isinstance(picker, FilePickerScreen)
+        tree = picker.query_one(DataFileTree)
+        listed = [str(node.label) for node in tree.root.children]
+
+    assert picker.start == work
+    assert listed == ["archive", "new_rows.csv"]

@@ -91,7 +91,14 @@ def test_parse_value_valid(text: str, kind: str, expected: Any) -> None:
         ("4.5", "int", "must be a whole number, such as 42"),
         ("abc", "int", "must be a whole number, such as 42"),
         ("abc", "float", "must be a number, such as 3.5"),
-        ("inf", "float", "must be a number, such as 3.5"),
+        ("inf", "float", "must be a number, such as 3.5; infinity cannot be sent"),
+        (
+            "-Infinity",
+            "int",
+            "must be a whole number, such as 42; infinity cannot be sent",
+        ),
+        ("1e999", "float", "is out of range: numbers go up to about 1.8e+308"),
+        ("-1e999", "int", "is out of range: numbers go up to about 1.8e+308"),
         ("maybe", "bool", "must be true or false (or yes, no, 1, 0)"),
     ],
 )

@@ -8,8 +8,8 @@ import pytest
 from textual.theme import BUILTIN_THEMES
 
 from plexe_tui.store import ORIGIN_LISTED, Job
-from plexe_tui.ui.format import duration_text
-from plexe_tui.ui.job_list import JobList, Query, narrows, parse_query
+from plexe_tui.ui.format import duration_text, status_style
+from plexe_tui.ui.job_list import COLUMN_KEYS, JobList, Query, narrows, parse_query
 from plexe_tui.ui.servers import server_label
 
 NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
@@ -271,7 +271,36 @@ def test_duration_text(seconds: float | None, expected: str) -> None:
 def test_name_column_takes_rest(jobs: JobList) -> None:
     widths = jobs.column_widths(120, padding=1)
     narrow = jobs.column_widths(40, padding=1)
+    shown = [width for width in narrow if width]
 
     assert sum(widths) + 2 * len(widths) == 120
     assert narrow[0] == 12
-    assert narrow[1:] == widths[1:]
+    assert narrow[COLUMN_KEYS.index("server")] == 0
+    assert narrow[COLUMN_KEYS.index("progress")] == 0
+    assert narrow[COLUMN_KEYS.index("metric")] == 17
+    assert sum(shown) + 2 * len(shown) > 40
+
+
+@pytest.mark.parametrize("width", [78, 80, 100])
+def test_narrow_table_keeps_name_and_times(jobs: JobList, width: int) -> None:
+    """At 80 columns the name, Created and Duration stay whole."""
+    widths = dict(zip(COLUMN_KEYS, jobs.column_widths(width, padding=1), strict=True))
+    shown = [value for value in widths.values() if value]
+
+    assert sum(shown) + 2 * len(shown) == width
+    assert widths["name"] >= 20
+    assert widths["created"] >= len("14 min ago")
+    assert widths["duration"] >= len("Duration")
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "building", "pending"])
+def test_status_keeps_text_colour_without_colour(
+    status: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under NO_COLOR the theme colours would turn into greys on a light background."""
+    light = BUILTIN_THEMES["textual-light"]
+    coloured = status_style(status, light)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    assert status_style(status, light) == "bold"
+    assert coloured != "bold"

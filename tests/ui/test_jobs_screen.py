@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 
 from plexe_tui.store import Job
 from plexe_tui.ui.app import PlexeApp
@@ -15,6 +16,7 @@ from plexe_tui.ui.job_list import COLUMNS
 from plexe_tui.ui.screens.build import BuildScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.job_table import JobTable
 from tests.fake_platform import FakePlatform
 from tests.ui.helpers import (
@@ -396,6 +398,26 @@ async def test_filter_by_text(platform: FakePlatform, config_dir: Path) -> None:
     assert not bar_shown
 
 
+async def test_filter_without_match_says_so(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    write_jobs(config_dir, three_jobs(platform.url))
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"zzz")
+        empty = pilot.app.screen.query_one("#empty", Static)
+        shown = empty.display
+        text = " ".join(str(empty.content).split())
+        await pilot.press("escape")
+        shown_after = empty.display
+
+    assert shown
+    assert text == 'No jobs match "zzz". Press escape to clear the filter.'
+    assert not shown_after
+
+
 async def test_filter_by_goal_and_server(
     platform: FakePlatform, config_dir: Path
 ) -> None:
@@ -636,3 +658,23 @@ async def test_status_word_in_theme_colour(
     assert style.bold
     assert style.color is not None
     assert style.color.name.lower() == str(theme.success).lower()
+
+
+async def test_narrow_terminal_shows_every_key(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """At 80 columns the footer drops padding and the palette key, not Quit."""
+    write_jobs(config_dir, three_jobs(platform.url))
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = pilot.app.screen.query_one(KeyFooter)
+        descriptions = [key.description for key in footer.query(FooterKey)]
+        needed = footer.virtual_size.width
+        header_line = header(pilot)
+
+    assert "Quit" in descriptions
+    assert "Help" in descriptions
+    assert needed <= 80
+    assert "Duration" in header_line
+    assert "Server" not in header_line

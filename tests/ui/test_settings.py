@@ -189,7 +189,7 @@ async def test_remap_clash_warned(platform: FakePlatform, config_dir: Path) -> N
 
         assert isinstance(app.screen, JobsScreen)
         [toast] = notifications(app)
-        assert "takes n from New build (new) on JobsScreen" in toast.message
+        assert "takes n from New build (new) on the job list" in toast.message
 
 
 # Settings warnings
@@ -341,8 +341,8 @@ async def test_palette_offers_actions(platform: FakePlatform, config_dir: Path) 
             "Help",
             "Light/dark",
             "Quit",
-            "Switch server: local",
-            "Switch server: hosted",
+            "Switch server profile: local",
+            "Switch server profile: hosted",
         ):
             assert expected in titles
         assert len(titles) == len(set(titles))
@@ -368,6 +368,31 @@ async def test_palette_runs_new_build(platform: FakePlatform, config_dir: Path) 
         await pilot.press("enter")
 
         await wait_for_screen(pilot, BuildScreen)
+
+
+@pytest.mark.parametrize("word", ["profile", "server", "hosted"])
+async def test_palette_finds_profile_switch(
+    platform: FakePlatform, config_dir: Path, word: str
+) -> None:
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for_screen(pilot, CommandPalette)
+        await pilot.press(*word)
+        commands = app.screen.query_one(CommandList)
+
+        def prompts() -> list[str]:
+            return [
+                str(commands.get_option_at_index(index).prompt)
+                for index in range(commands.option_count)
+            ]
+
+        await wait_until(
+            pilot,
+            lambda: any("profile: hosted" in prompt for prompt in prompts()),
+            f"the hosted profile's command for {word!r}",
+        )
 
 
 @pytest.mark.parametrize(
@@ -420,7 +445,7 @@ api_key = "second-server-key-314159"
             [command] = [
                 c
                 for c in app.get_system_commands(app.screen)
-                if c.title == "Switch server: second"
+                if c.title == "Switch server profile: second"
             ]
 
             app.call_later(command.callback)
@@ -435,5 +460,5 @@ api_key = "second-server-key-314159"
             assert app.profile == "second"
             assert app.book.get(f"churn:4@{second.url}").status == "building"
             titles = command_titles(app)
-            assert "Switch server: second" not in titles
+            assert "Switch server profile: second" not in titles
             assert any("Now using" in toast.message for toast in notifications(app))

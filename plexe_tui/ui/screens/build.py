@@ -18,7 +18,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -67,6 +66,7 @@ from plexe_tui.ui.server_choice import (
 )
 from plexe_tui.ui.submission import Submission
 from plexe_tui.ui.widgets.completing_input import CompletingInput
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.schema_editor import SchemaEditor
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ class BuildScreen(Screen[None]):
             with Horizontal(id="buttons"):
                 yield Button("Submit", id="submit", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def server_row(self) -> ComposeResult:
         self.options = server_options(self.plexe)
@@ -695,7 +695,7 @@ class BuildScreen(Screen[None]):
 
     async def send(self, form: CheckedForm) -> None:
         """Upload the file if needed, start the build, then open its detail."""
-        from plexe_tui.ui.screens.detail import DetailScreen
+        from plexe_tui.ui.screens.detail import open_over_list
 
         bar = self.query_one("#upload-progress", ProgressBar)
         server = self.server
@@ -728,7 +728,7 @@ class BuildScreen(Screen[None]):
         self.sent = True
         self.plexe.drafts.clear(self.draft_key)
         self.plexe.add_job(job)
-        self.app.switch_screen(DetailScreen(job.key))
+        open_over_list(self.app, job.key)
 
     def submit_ended(self) -> None:
         """Put the form back in its editing state after a submit that did not build."""
@@ -753,7 +753,7 @@ class BuildScreen(Screen[None]):
 
         question = "Leave this form? Keep it as a draft to finish later, or discard it."
         choices = [("keep", "Keep draft"), ("discard", "Discard"), ("cancel", "Stay")]
-        self.app.push_screen(ChoiceScreen(question, choices), self.leave)
+        self.app.push_screen(ChoiceScreen(question, choices, focus="keep"), self.leave)
 
     def leave(self, choice: str | None) -> None:
         if choice == "keep":

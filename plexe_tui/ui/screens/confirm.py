@@ -23,11 +23,20 @@ class ChoiceScreen(ModalScreen[str]):
         )
     ]
 
-    def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
-        """`choices` are (id, label) pairs; the first one has the focus."""
+    def __init__(
+        self, question: str, choices: list[tuple[str, str]], *, focus: str
+    ) -> None:
+        """`choices` are (id, label) pairs, and `focus` is the id that has the focus.
+
+        Enter presses the focused button, so a question about deleting or losing
+        something focuses the choice that keeps it.
+        """
         super().__init__()
+        if focus not in {choice_id for choice_id, _ in choices}:
+            raise ValueError(f"focus {focus!r} is not one of the choices")
         self.question = question
         self.choices = choices
+        self.focus_id = focus
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="choice"):
@@ -37,7 +46,7 @@ class ChoiceScreen(ModalScreen[str]):
                     yield Button(label, id=choice_id, compact=True)
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        self.query_one(f"#{self.focus_id}", Button).focus()
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Label,
@@ -36,6 +35,7 @@ from plexe_tui.store import Job
 from plexe_tui.ui.connection import LOCAL_SERVER, Connection
 from plexe_tui.ui.description import render_description
 from plexe_tui.ui.detail_view import (
+    ModelSchemas,
     field_table,
     headline,
     progress_state,
@@ -47,6 +47,7 @@ from plexe_tui.ui.prediction import Predictions
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.servers import server_label
 from plexe_tui.ui.widgets.batch_panel import BatchPanel
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.inference_form import InferenceForm
 
 if TYPE_CHECKING:
@@ -63,8 +64,35 @@ WIDE_COLUMNS = 110
 PREDICT_ACTIONS = frozenset({"predict", "predict_file"})
 
 
+def open_over_list(app: App[object], key: str) -> None:
+    """Open a job's detail right above the job list, so escape returns there.
+
+    Every screen above the list goes, such as the form that started the build
+    and the detail it was resubmitted from. A detail that is predicting a file
+    stays, with the new one above it, because leaving it would stop the batch.
+    """
+    from plexe_tui.ui.screens.jobs import JobsScreen
+
+    stack = app.screen_stack
+    keep = len(stack) - 1
+    while keep > 0:
+        screen = stack[keep]
+        if isinstance(screen, JobsScreen):
+            break
+        if isinstance(screen, DetailScreen) and screen.predictions.batch_running:
+            break
+        keep -= 1
+    for _ in range(len(stack) - 1 - keep):
+        app.pop_screen()
+    app.push_screen(DetailScreen(key))
+
+
 class JobLink(Button):
     """A button that opens the detail of another job."""
+
+    # Without a minimum width the label starts where the other field values do,
+    # instead of centred in a 16-cell button.
+    DEFAULT_CSS = "JobLink { min-width: 0; }"
 
     def __init__(self, job: Job, text: str) -> None:
         super().__init__(Content(text), classes="job-link", compact=True)
@@ -176,6 +204,8 @@ class DetailScreen(Screen[None]):
         self.lineage: tuple[str | None, tuple[str, ...]] | None = None
         self.actions = JobActions(self)
         self.predictions = Predictions(self)
+        self.model_schemas: ModelSchemas | None = None
+        """The finished model's schemas from its server, once fetched."""
 
     @property
     def plexe(self) -> PlexeApp:
@@ -226,7 +256,7 @@ class DetailScreen(Screen[None]):
             yield Label("Predict a file (b)", id="batch-label", classes="section")
             yield BatchPanel(id="batch")
         yield Static(id="poll-line", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         job = self.job
@@ -291,6 +321,11 @@ class DetailScreen(Screen[None]):
         self.query_one("#description").display = True
         self.query_one("#description-label").display = True
 
+    def show_model_schemas(self, schemas: ModelSchemas) -> None:
+        """Show the schemas the server chose where the request left them out."""
+        self.model_schemas = schemas
+        self.render_job()
+
     def show_predictions(self, available: bool) -> None:
         """Show the inference form once the model's features are known."""
         self.query_one("#inference").display = True
@@ -347,7 +382,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#headline", Static).update(headline(job, theme))
         self.render_progress(job)
         self.query_one("#fields", Static).update(
-            field_table(job, self.server_label(job), theme)
+            field_table(job, self.server_label(job), theme, self.model_schemas)
         )
         self.render_lineage(job)
         self.query_one("#timeline", Static).update(timeline_table(job, theme))
@@ -484,6 +519,7 @@ class DetailScreen(Screen[None]):
                 "A file is being predicted. Stop it and leave? The rows done so "
                 "far stay in the output file.",
                 [("stay", "Keep predicting"), ("leave", "Stop and leave")],
+                focus="stay",
             ),
             answered,
         )

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 from textual.worker import Worker
 
 from plexe_tui.store import Job
 from plexe_tui.ui.job_list import COLUMNS, JobList
 from plexe_tui.ui.servers import server_label
+from plexe_tui.ui.widgets.footer import KeyFooter
 from plexe_tui.ui.widgets.job_table import JobTable
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class JobsScreen(Screen[None]):
             yield Label("/", id="filter-prompt")
             yield Input(placeholder=FILTER_PLACEHOLDER, id="filter")
             yield Static("", id="filter-count", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter-bar").display = False
@@ -213,14 +214,32 @@ class JobsScreen(Screen[None]):
         self.table.refresh_columns(TIME_COLUMNS)
 
     def update_empty(self) -> None:
+        """Explain an empty list: no jobs yet, or none that the filter matches."""
         empty = self.query_one("#empty", Static)
-        has_jobs = len(self.jobs) > 0
-        empty.display = not has_jobs
-        self.table.display = has_jobs
-        if not has_jobs:
+        has_rows = len(self.jobs.order) > 0
+        empty.display = not has_rows
+        self.table.display = has_rows
+        if has_rows:
+            return
+        if len(self.jobs) == 0:
             connection = self.plexe.connection
             text = EMPTY_LOCAL if connection.is_local else EMPTY_REMOTE
             empty.update(text.format(server=connection.label))
+        else:
+            empty.update(self.no_match_text())
+
+    def no_match_text(self) -> str:
+        """Say that no job matches the filter, naming the filter and the way out."""
+        conditions = []
+        typed = self.query_one("#filter", Input).value.strip()
+        if typed:
+            conditions.append(f'match "{typed}"')
+        if self.jobs.server_filter is not None:
+            conditions.append(f"are on {server_label(self.jobs.server_filter)}")
+        return (
+            f"No jobs {' and '.join(conditions) or 'match the filter'}. Press "
+            "escape to clear the filter."
+        )
 
     def update_server_line(self) -> None:
         """Show each followed server's state, then how many jobs there are."""

@@ -138,8 +138,7 @@ class InferenceForm(Vertical):
         """Focus the first field and scroll it into view."""
         rows = self.rows()
         if rows:
-            rows[0].input.focus()
-            rows[0].scroll_visible(animate=False)
+            self.show_row(rows[0])
 
     @on(Input.Changed, ".feature-input")
     def field_changed(self, event: Input.Changed) -> None:
@@ -161,17 +160,30 @@ class InferenceForm(Vertical):
         """Check every field, then send the request unless one is invalid."""
         rows = self.rows()
         invalid = [row for row in rows if not row.check()]
+        # The prediction shown belongs to the values last sent. Next to a new
+        # request or an error it would read as the prediction for these values.
+        self.clear_output()
         if invalid:
+            fields = "field" if len(invalid) == 1 else f"{len(invalid)} fields"
             self.set_status(
-                f"Fix the {len(invalid)} field(s) marked in red, then predict again.",
-                error=True,
+                f"Fix the {fields} marked in red, then predict again.", error=True
             )
-            invalid[0].input.focus()
+            self.show_row(invalid[0])
             return
         values = {row.feature.name: row.input.value for row in rows}
         body = request_body(values, self.features)
         self.set_status("Predicting…")
         self.run_worker(self.send(body), name="infer", exclusive=True)
+
+    def clear_output(self) -> None:
+        """Hide the last prediction."""
+        self.output = None
+        self.query_one("#inference-result", Static).display = False
+
+    def show_row(self, row: FeatureRow) -> None:
+        """Focus a row's field and scroll it into view."""
+        row.input.focus()
+        row.scroll_visible(animate=False)
 
     async def send(self, body: dict[str, Any]) -> None:
         """Send one request and show the output, or the error beside its field."""
@@ -194,7 +206,7 @@ class InferenceForm(Vertical):
         row = next((r for r in self.rows() if r.feature.name == exc.field), None)
         if row is not None:
             row.show_error(exc.message)
-            row.input.focus()
+            self.show_row(row)
             self.set_status(f"The server rejected {exc.field}.", error=True)
         else:
             self.set_status(f"Prediction failed: {exc.message}", error=True)

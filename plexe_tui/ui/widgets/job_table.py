@@ -239,7 +239,7 @@ class JobTable(ScrollView, can_focus=True):
         redrawn = set(columns)
         x = 0
         for column, width in zip(COLUMNS, self._column_widths(), strict=True):
-            full = width + 2 * CELL_PADDING
+            full = width + 2 * CELL_PADDING if width else 0
             if column.key in redrawn:
                 self.refresh(Region(x, HEADER_HEIGHT, full, len(rows)))
             x += full
@@ -317,7 +317,7 @@ class JobTable(ScrollView, can_focus=True):
     def _column_at(self, x: int) -> str | None:
         left = 0
         for column, width in zip(COLUMNS, self._column_widths(), strict=True):
-            left += width + 2 * CELL_PADDING
+            left += width + 2 * CELL_PADDING if width else 0
             if x < left:
                 return column.key
         return None
@@ -395,6 +395,8 @@ class JobTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         run = " " * CELL_PADDING
         for cell, column_width in zip(cells, widths, strict=True):
+            if column_width == 0:
+                continue  # A column hidden on a narrow table.
             cell.truncate(column_width, overflow="ellipsis")
             text = cell.plain
             if text and (cell.style or cell.spans):
