@@ -382,7 +382,11 @@ async def test_enter_keeps_the_job(
 async def test_copy_curl_local_job_notes_engine(
     platform: FakePlatform, config_dir: Path
 ) -> None:
-    """With no engine running here, the command names the default port and why."""
+    """A local job's command names this app's engine and says its port changes.
+
+    Opening the detail of a local job starts the local engine, even while the
+    app uses another server, so the command can reach the job's model.
+    """
     write_jobs(config_dir, [churn_job("local")])
     app = make_app(platform.url, config_dir)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
@@ -391,12 +395,17 @@ async def test_copy_curl_local_job_notes_engine(
         await settle(pilot)
         command = app.clipboard
         shown = [message for _, message, _ in toasts(pilot)]
+        engine = app.servers.existing_connection("local")
+        assert engine is not None and engine.engine is not None
+        engine_url = engine.engine.base_url
 
     first, second, third = command.splitlines()[:3]
-    assert first.startswith("# http://127.0.0.1:8765 is where 'plexe-tui engine'")
+    assert first == (
+        f"# {engine_url} is the local engine of the plexe-tui that is running now."
+    )
     assert second.startswith("# ")
-    assert third.startswith("curl -sS -X POST http://127.0.0.1:8765/models/churn")
-    assert "Start it with 'plexe-tui engine' first." in shown[0]
+    assert third.startswith(f"curl -sS -X POST {engine_url}/models/churn")
+    assert "Its port changes at every start of the app." in shown[0]
 
 
 def test_curl_note_is_a_shell_comment() -> None:
