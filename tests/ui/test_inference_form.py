@@ -365,13 +365,14 @@ async def pick(pilot: Pilot[PlexeApp], path: Path) -> None:
     tests wait on conditions afterwards, not with `settle`.
     """
     await pilot.press("b")
+    # The picker opens in the working folder, which may hold no CSV file.
     await wait_until(
         pilot,
         lambda: (
             isinstance(pilot.app.screen, FilePickerScreen)
-            and bool(pilot.app.screen.query_one(DataFileTree).root.children)
+            and pilot.app.screen.query_one(DataFileTree).is_mounted
         ),
-        "the file picker's folder",
+        "the file picker",
     )
     picker = pilot.app.screen
     assert isinstance(picker, FilePickerScreen)
