@@ -379,6 +379,27 @@ async def test_enter_keeps_the_job(
     assert platform.requests_to("DELETE", "/models/churn/4") == []
 
 
+async def test_arrows_move_between_choices(
+    platform: FakePlatform, config_dir: Path
+) -> None:
+    """Left and right walk the row of buttons, so a keyboard reaches each one."""
+    write_jobs(config_dir, [churn_job(platform.url, status="completed")])
+    app = make_app(platform.url, config_dir)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await open_first_job(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        focused = []
+        for key in ("left", "right"):
+            await pilot.press(key)
+            focused.append(app.focused.id if app.focused else None)
+        await pilot.press("left", "enter")
+        await settle(pilot)
+
+    assert focused == ["forget", "cancel"]
+    assert app.book.get(f"churn:4@{platform.url}") is None
+
+
 async def test_copy_curl_local_job_notes_engine(
     platform: FakePlatform, config_dir: Path
 ) -> None:

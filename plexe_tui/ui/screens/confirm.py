@@ -20,7 +20,24 @@ class ChoiceScreen(ModalScreen[str]):
             "Cancel",
             id="cancel",
             tooltip="Close the question without choosing",
-        )
+        ),
+        # The buttons stand in a row, so the arrows move along it as tab does.
+        Binding(
+            "left",
+            "app.focus_previous",
+            "Previous choice",
+            id="previous-choice",
+            show=False,
+            tooltip="Move the focus to the choice on the left",
+        ),
+        Binding(
+            "right",
+            "app.focus_next",
+            "Next choice",
+            id="next-choice",
+            show=False,
+            tooltip="Move the focus to the choice on the right",
+        ),
     ]
 
     def __init__(
