@@ -173,13 +173,31 @@ def _schema_text(
 ) -> str | None:
     """Return the requested schema, else the one the server chose, else None."""
     if requested:
-        return _json(requested)
+        return _schema_summary(requested)
     chosen = getattr(model, name) if model is not None else None
     if not chosen:
         return None
     columns = "1 column" if len(chosen) == 1 else f"{len(chosen)} columns"
-    return f"chosen by the server, {columns}: {_json(chosen)}"
+    return f"chosen by the server, {columns}: {_schema_summary(chosen)}"
 
 
-def _json(value: dict[str, Any] | None) -> str | None:
-    return json.dumps(value) if value else None
+# Characters of schema JSON shown before the rest is counted instead: about
+# four lines of the detail's value column. A wide dataset's schema would
+# otherwise push the build's story off the screen.
+SCHEMA_TEXT_LIMIT = 160
+
+
+def _schema_summary(schema: dict[str, Any]) -> str:
+    """Return a schema as JSON, its first columns only when it is long."""
+    text = json.dumps(schema)
+    if len(text) <= SCHEMA_TEXT_LIMIT:
+        return text
+    shown: dict[str, Any] = {}
+    for column, kind in schema.items():
+        if len(json.dumps({**shown, column: kind})) > SCHEMA_TEXT_LIMIT:
+            break
+        shown[column] = kind
+    rest = len(schema) - len(shown)
+    if not shown:
+        return f"{{… {rest} columns}}"
+    return f"{json.dumps(shown)[:-1]}, … {rest} more}}"

@@ -95,3 +95,19 @@ def test_dataset_path_wraps_after_slash() -> None:
 
     assert "".join(pieces) == path
     assert all(piece.endswith("/") for piece in pieces[:-1])
+
+
+def test_wide_schema_shows_first_columns() -> None:
+    """A 30-column schema is cut to its first columns and a count of the rest."""
+    schema = {f"feature number {n}": "float" for n in range(30)}
+    text = " ".join(table_text(job_with(input_schema=schema)).split())
+
+    assert '{"feature number 0": "float", "feature number 1": "float",' in text
+    assert "feature number 29" not in text
+    assert "more}" in text
+
+
+def test_narrow_schema_shown_whole() -> None:
+    text = " ".join(table_text(job_with(output_schema={"diagnosis": "str"})).split())
+
+    assert '{"diagnosis": "str"}' in text
