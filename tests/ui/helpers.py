@@ -21,6 +21,8 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from plexe_tui.ui.app import AppSettings, PlexeApp, create_app
 from plexe_tui.ui.screens.build import BuildScreen
+from plexe_tui.ui.screens.confirm import ChoiceScreen
+from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.widgets.job_table import JobTable
 from tests.fake_platform import FAKE_API_KEY
 
@@ -311,3 +313,17 @@ def active_actions(screen: Screen[Any]) -> set[str]:
         for _, binding, enabled, _ in screen.active_bindings.values()
         if enabled
     }
+
+
+async def open_first_job(pilot: Pilot[Any]) -> DetailScreen:
+    """Press enter on the job list's first row and return its detail screen."""
+    await settle(pilot)
+    await pilot.press("enter")
+    return await wait_for_screen(pilot, DetailScreen)
+
+
+async def answer(pilot: Pilot[Any], choice_id: str) -> None:
+    """Press the button `choice_id` of the question in front."""
+    assert isinstance(pilot.app.screen, ChoiceScreen)
+    await pilot.click(f"#{choice_id}")
+    await settle(pilot)

@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from plexe_tui.store import Job
-from plexe_tui.ui.app import PlexeApp
 from plexe_tui.ui.curl import curl_command, local_engine_note
 from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.screens.detail import DetailScreen
@@ -23,13 +21,14 @@ from tests.ui.helpers import (
     DATA_DIR,
     TERMINAL_SIZE,
     active_actions,
+    answer,
     job_table,
     make_app,
+    open_first_job,
     read_jobs,
     settle,
     table_rows,
     toasts,
-    wait_for_screen,
     wait_until,
     write_jobs,
 )
@@ -56,19 +55,6 @@ def churn_job(server: str, **fields: Any) -> dict[str, Any]:
     )
     table.update(fields)
     return table
-
-
-async def open_first_job(pilot: Pilot[PlexeApp]) -> DetailScreen:
-    await settle(pilot)
-    await pilot.press("enter")
-    return await wait_for_screen(pilot, DetailScreen)
-
-
-async def answer(pilot: Pilot[PlexeApp], choice_id: str) -> None:
-    """Press the button `choice_id` of the question in front."""
-    assert isinstance(pilot.app.screen, ChoiceScreen)
-    await pilot.click(f"#{choice_id}")
-    await settle(pilot)
 
 
 # Forgetting

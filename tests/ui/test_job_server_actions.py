@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
-from plexe_tui.ui.app import PlexeApp
-from plexe_tui.ui.screens.confirm import ChoiceScreen
 from plexe_tui.ui.screens.detail import DetailScreen
 from plexe_tui.ui.screens.jobs import JobsScreen
 from plexe_tui.ui.screens.pickers import DataFileTree, FilePickerScreen
@@ -26,8 +23,10 @@ from tests.ui.helpers import (
     DATA_DIR,
     TERMINAL_SIZE,
     active_actions,
+    answer,
     job_table,
     make_app,
+    open_first_job,
     settle,
     static_text,
     toasts,
@@ -69,18 +68,6 @@ def penguins_job(
         goal="predict the species",
         dataset=str(dataset),
     )
-
-
-async def open_first_job(pilot: Pilot[PlexeApp]) -> DetailScreen:
-    await settle(pilot)
-    await pilot.press("enter")
-    return await wait_for_screen(pilot, DetailScreen)
-
-
-async def answer(pilot: Pilot[PlexeApp], choice_id: str) -> None:
-    assert isinstance(pilot.app.screen, ChoiceScreen)
-    await pilot.click(f"#{choice_id}")
-    await settle(pilot)
 
 
 def model_requests(platform: FakePlatform, name: str) -> list[str]:
