@@ -43,7 +43,7 @@ def _balanced_accuracy(y: np.ndarray, predictions: np.ndarray, task: Task) -> fl
 def _class_score(scorer: Callable[..., float], *, macro: bool = False) -> ScoreFunction:
     """Return a score of predicted labels, a macro average when multiclass.
 
-    Binary tasks score the positive class unless `macro` asks for the mean over
+    Binary tasks score the positive class unless `macro` requests the mean over
     every class. Listing every class of the plan keeps a class that no fold
     predicted in the average, as a zero.
     """

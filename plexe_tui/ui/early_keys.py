@@ -19,6 +19,9 @@ from textual.screen import Screen
 
 log = logging.getLogger(__name__)
 
+# NOTE: `get_time` comes from a private Textual module, because event times use
+# its clock. A Textual upgrade may move it.
+
 
 class EarlyKeyFilter:
     """The time the screen in front became ready, used to drop keys pressed earlier."""

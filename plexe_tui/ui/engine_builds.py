@@ -30,10 +30,10 @@ RESUME_NOTICE_SECONDS = 10.0
 
 
 class QuitQuestion(ChoiceScreen):
-    """The question before quitting while the local engine trains builds.
+    """A question shown before quitting while the local engine trains builds.
 
-    When those builds end while it is open, it says so, so that it never
-    names builds that no longer run.
+    When those builds end while the question is open, its text changes to
+    report it, so it never names builds that no longer run.
     """
 
     def on_mount(self) -> None:

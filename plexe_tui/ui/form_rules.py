@@ -325,7 +325,7 @@ def suggest_name(source: str) -> str:
     return name or "model"
 
 
-def gone_dataset_file(job: Job) -> Path | None:
+def missing_dataset_file(job: Job) -> Path | None:
     """Return the job's dataset file when it was a local file that no longer exists."""
     if not job.dataset:
         return None

@@ -8,7 +8,7 @@ collections are recorded beside the wake-ups, because one stops every thread.
 A late wake-up has two causes: work on the event loop's thread, or a wait for
 a CPU or for the GIL while another process or thread runs. The probe also
 records the loop thread's CPU time during each sleep, which counts only the
-first, so a busy shared machine can be told apart from slow app code.
+first cause, so a busy shared machine can be distinguished from slow app code.
 """
 
 import asyncio

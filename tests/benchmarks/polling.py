@@ -12,8 +12,8 @@ at steady state, after a minute of warm-up, against the target of 12:
 - Retry-After: the list case, where one poll gets 429 with `Retry-After: 40`.
 
 In each case, FINISHED_BUILDS builds finish after the warm-up. Requests that
-name one of them after the app showed it finished are counted; the target is
-none. Run from the repository root:
+name one of them after the app displayed it as finished are counted, and the
+target is zero. Run from the repository root:
 
     .venv/bin/python -m tests.benchmarks.polling --minutes 5
 """

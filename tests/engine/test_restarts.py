@@ -29,7 +29,7 @@ def cancer_row(engine: EngineProcess, name: str, version: str) -> dict[str, Any]
     return dict.fromkeys(schema, 1.0)
 
 
-def wait_until_gone(pids: list[int]) -> list[int]:
+def wait_until_exited(pids: list[int]) -> list[int]:
     """Wait for processes to exit; return those still alive after the bound."""
     deadline = time.monotonic() + ORPHAN_EXIT_SECONDS
     alive = list(pids)
@@ -74,7 +74,7 @@ def test_build_survives_sigkill(fresh_engine: EngineProcess, tmp_path: Path) -> 
     os.kill(trainers[0], signal.SIGSTOP)
     assert engine.stop(signal.SIGKILL) == -signal.SIGKILL
     kill_process(trainers[0])
-    assert wait_until_gone(trainers) == []
+    assert wait_until_exited(trainers) == []
     engine.start()
 
     status = engine.wait_for("resumed", resumed)

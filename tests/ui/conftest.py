@@ -25,7 +25,7 @@ from tests.ui.helpers import DATA_DIR, write_config
 SNAPSHOT_HOST = "127.0.0.77"
 SNAPSHOT_PORT = 48765
 
-# Two runs of the suite on one machine want the same fixed addresses; the
+# Two runs of the suite on one machine need the same fixed addresses. The
 # second waits this long for the first to release one, then fails.
 ADDRESS_WAIT_SECONDS = 15 * 60
 

@@ -355,7 +355,7 @@ async def test_batch_422_row_by_row(
     assert features.batch_predictions is None
 
 
-async def test_batch_model_gone(
+async def test_batch_model_not_found(
     platform: FakePlatform, fake_client: PlexeClient, tmp_path: Path
 ) -> None:
     """A 404 for the model, not the route, ends the run and records nothing."""

@@ -332,7 +332,7 @@ async def submit_rejected(pilot: Pilot[PlexeApp], dataset: Path) -> None:
     await settle(pilot)
 
 
-async def test_server_error_gone_after_dataset_change(
+async def test_server_error_cleared_by_dataset_change(
     platform: FakePlatform, config_dir: Path, dataset_file: Path, tmp_path: Path
 ) -> None:
     other = tmp_path / "other.csv"
@@ -349,7 +349,7 @@ async def test_server_error_gone_after_dataset_change(
         assert static_text(pilot, "#submit-status") == ""
 
 
-async def test_server_error_gone_after_table_edit(
+async def test_server_error_cleared_by_table_edit(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
     reject_field(platform, "goal", "The goal names no column of the dataset.")
@@ -366,7 +366,7 @@ async def test_server_error_gone_after_table_edit(
         assert static_text(pilot, "#submit-status") == ""
 
 
-async def test_server_name_error_kept_after_goal_change(
+async def test_name_error_stays_after_goal_edit(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
     message = "The name cancer is reserved; choose another."
@@ -387,7 +387,7 @@ async def test_server_name_error_kept_after_goal_change(
         assert static_text(pilot, "#submit-status") == ""
 
 
-async def test_server_request_error_gone_after_edit(
+async def test_request_error_cleared_by_edit(
     platform: FakePlatform, config_dir: Path, dataset_file: Path
 ) -> None:
     platform.respond(

@@ -98,7 +98,7 @@ async def test_forget_asks_then_removes(
     assert platform.requests_to("DELETE", "/models/churn/4") == []
 
 
-async def test_forgotten_job_stays_gone(
+async def test_forgotten_job_not_relisted(
     platform: FakePlatform, config_dir: Path
 ) -> None:
     """The server still lists a forgotten build; it does not come back as external."""
@@ -389,7 +389,7 @@ async def test_arrows_move_between_choices(
 async def test_copy_curl_local_job_notes_engine(
     platform: FakePlatform, config_dir: Path
 ) -> None:
-    """A local job's command names this app's engine and says its port changes.
+    """A local job's command names this app's engine and notes that its port changes.
 
     Opening the detail of a local job starts the local engine, even while the
     app uses another server, so the command can reach the job's model.

@@ -316,7 +316,7 @@ def write_rows(path: Path, count: int) -> Path:
 
 
 def batch_app(platform: FakePlatform, config_dir: Path) -> PlexeApp:
-    """Build the app with penguins:2, whose server answers the first chunk only.
+    """Build the app with penguins:2, whose server returns the first chunk only.
 
     The second chunk's request is held, so the prediction stays running.
     """

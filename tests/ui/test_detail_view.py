@@ -107,7 +107,7 @@ def test_wide_schema_shows_first_columns() -> None:
     assert "more}" in text
 
 
-def test_narrow_schema_shown_whole() -> None:
+def test_short_schema_printed_whole() -> None:
     text = " ".join(table_text(job_with(output_schema={"diagnosis": "str"})).split())
 
     assert '{"diagnosis": "str"}' in text

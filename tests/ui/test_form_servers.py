@@ -252,7 +252,7 @@ async def test_upload_id_needs_file_elsewhere(
     dataset_file: Path,
 ) -> None:
     """An upload on the source server cannot feed a build elsewhere, and the
-    form explains why and asks for the file."""
+    form explains why and requests the file."""
     write_profiles(config_dir, {"second": (second_platform.url, SECOND_KEY_VARIABLE)})
     gone = dataset_file.with_name("gone.csv")
     write_jobs(config_dir, [cancer_job(platform.url, gone, upload_id="upl-42")])
@@ -349,7 +349,7 @@ async def test_local_profile_starts_engine(
     assert FAKE_API_KEY not in str(job)
 
 
-async def test_browse_starts_in_gone_file_folder(
+async def test_browse_starts_in_missing_file_folder(
     platform: FakePlatform,
     second_platform: FakePlatform,
     config_dir: Path,

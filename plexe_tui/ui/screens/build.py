@@ -44,7 +44,7 @@ from plexe_tui.ui.form_rules import (
     check_upload_server,
     dataset_unknown,
     describe_resubmit,
-    gone_dataset_file,
+    missing_dataset_file,
     parse_schema,
     read_dataset,
     suggest_name,
@@ -177,9 +177,9 @@ class BuildScreen(Screen[None]):
         return value if isinstance(value, str) else self.default_server
 
     @property
-    def gone_source_file(self) -> Path | None:
+    def missing_source_file(self) -> Path | None:
         """The source job's dataset file, when it was a file that no longer exists."""
-        return gone_dataset_file(self.source) if self.source else None
+        return missing_dataset_file(self.source) if self.source else None
 
     @property
     def target_is_local(self) -> bool:
@@ -278,7 +278,7 @@ class BuildScreen(Screen[None]):
             "provider": SuggestFromList(PROVIDERS, case_sensitive=False),
             "dataset": PathSuggester(),
         }.get(field_id)
-        # Tab accepts the completion of these fields, as the dataset hint tells.
+        # Tab accepts the completion of these fields, as the dataset hint states.
         field_class = Input if suggester is None else CompletingInput
         return field_class(
             id=field_id,
@@ -366,13 +366,15 @@ class BuildScreen(Screen[None]):
         values = self.values()
         result = check_form(values, dataset_required=self.target_is_local)
         preview_error = self.preview.error if self.preview else None
+        missing_file = self.missing_source_file
+
         # Shown untouched: choosing the server is what made the dataset unusable.
         elsewhere = check_upload_server(
             read_dataset(values.dataset),
             values.server,
             self.upload_servers,
             describe_server,
-            str(self.gone_source_file) if self.gone_source_file else None,
+            str(missing_file) if missing_file else None,
         )
         server_errors = self.server_errors()
         for field_id in FIELD_LABELS:
@@ -771,7 +773,7 @@ class BuildScreen(Screen[None]):
         current = read_dataset(self.query_one("#dataset", Input).value)
         start = Path.cwd()
         # A resubmit whose file is gone shows its upload id; look where it was.
-        path = current.path or self.gone_source_file
+        path = current.path or self.missing_source_file
         if path is not None:
             candidate = path.expanduser()
             start = candidate if candidate.is_dir() else candidate.parent
